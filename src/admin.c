@@ -1,0 +1,208 @@
+/*
+ * kruispunt - the admin and audit tool's commands.
+ *
+ * A table of command phrases and their handlers (as OpenSMTPD's smtpctl);
+ * `kruispunt help` is generated from the same table, so it cannot drift from
+ * what the tool accepts.
+ *
+ * Copyright (C) 2026 the kruispunt authors
+ * SPDX-License-Identifier: GPL-2.0-or-later
+ */
+#include "build-config.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "admin.h"
+#include "config.h"
+#include "db.h"
+#include "enterprise.h"
+#include "output.h"
+#include "ssin.h"
+
+struct admin_cmd {
+	const char	*phrase;	/* the words that select the command */
+	const char	*args;		/* what follows, for help */
+	int		 min_args;
+	const char	*help;
+	int		(*fn)(struct admin_ctx *, int, char **);
+};
+
+static int cmd_help(struct admin_ctx *, int, char **);
+static int cmd_ssin_check(struct admin_ctx *, int, char **);
+static int cmd_enterprise_check(struct admin_ctx *, int, char **);
+static int cmd_database_ping(struct admin_ctx *, int, char **);
+
+static const struct admin_cmd admin_cmds[] = {
+	{ "help", "", 0, "list the commands", cmd_help },
+	{ "ssin check", "SSIN...", 1,
+	  "check SSIN and BIS numbers; exit 1 if any is invalid",
+	  cmd_ssin_check },
+	{ "enterprise check", "NUMBER...", 1,
+	  "check enterprise numbers; exit 1 if any is invalid",
+	  cmd_enterprise_check },
+	{ "database ping", "", 0,
+	  "connect to the database of the configuration and show its version",
+	  cmd_database_ping },
+};
+
+#define NCMDS	(sizeof(admin_cmds) / sizeof(admin_cmds[0]))
+
+/* Print every command with its arguments and purpose. */
+void
+admin_help(FILE *fp)
+{
+	size_t	i;
+	char	buf[128];
+
+	fprintf(fp, "commands:\n");
+	for (i = 0; i < NCMDS; i++) {
+		snprintf(buf, sizeof(buf), "%s%s%s", admin_cmds[i].phrase,
+		    *admin_cmds[i].args ? " " : "", admin_cmds[i].args);
+		fprintf(fp, "  %-30s %s\n", buf, admin_cmds[i].help);
+	}
+}
+
+static int
+cmd_help(struct admin_ctx *ctx, int argc, char **argv)
+{
+	(void)ctx;
+	(void)argc;
+	(void)argv;
+	admin_help(stdout);
+	return ADMIN_EXIT_OK;
+}
+
+static int
+cmd_ssin_check(struct admin_ctx *ctx, int argc, char **argv)
+{
+	static const char *const cols[] = {
+		"ssin", "verdict", "kind", "birth_date", "sex"
+	};
+	struct output	*o;
+	struct ssin_info info;
+	enum ssin_status st;
+	char		 date[16];
+	int		 i, bad = 0;
+
+	o = output_open(ctx->format, stdout, 5, cols);
+	for (i = 0; i < argc; i++) {
+		const char *row[5] = { argv[i], NULL, NULL, NULL, NULL };
+		if ((st = ssin_parse(argv[i], &info)) != SSIN_OK) {
+			bad++;
+			row[1] = ssin_strerror(st);
+			output_row(o, row);
+			continue;
+		}
+		snprintf(date, sizeof(date), "%04d-%02d-%02d", info.year,
+		    info.month, info.day);
+		row[1] = "valid";
+		row[2] = info.kind == SSIN_BIS ? "bis" : "national-register";
+		row[3] = date;
+		row[4] = info.sex == 'M' ? "M" : info.sex == 'F' ? "F" : "unknown";
+		output_row(o, row);
+	}
+	output_close(o);
+	return bad ? ADMIN_EXIT_FAIL : ADMIN_EXIT_OK;
+}
+
+static int
+cmd_enterprise_check(struct admin_ctx *ctx, int argc, char **argv)
+{
+	static const char *const cols[] = { "enterprise_number", "verdict" };
+	struct output	*o;
+	int		 i, bad = 0;
+
+	o = output_open(ctx->format, stdout, 2, cols);
+	for (i = 0; i < argc; i++) {
+		int ok = enterprise_number_valid(argv[i]);
+		const char *row[2] = { argv[i], ok ? "valid" : "invalid" };
+		bad += !ok;
+		output_row(o, row);
+	}
+	output_close(o);
+	return bad ? ADMIN_EXIT_FAIL : ADMIN_EXIT_OK;
+}
+
+static int
+cmd_database_ping(struct admin_ctx *ctx, int argc, char **argv)
+{
+	static const char *const cols[] = { "database", "server", "version" };
+	struct kp_config *cf;
+	struct output	 *o;
+	MYSQL		 *db;
+	char		  err[512];
+	int		  nerr;
+
+	(void)argc;
+	(void)argv;
+	if ((cf = config_load(ctx->config_path, CONF_FOR_ADMIN, stderr,
+	    &nerr)) == NULL) {
+		fprintf(stderr, "kruispunt: %d problem%s in %s\n", nerr,
+		    nerr == 1 ? "" : "s", ctx->config_path);
+		return ADMIN_EXIT_CONFIG;
+	}
+	if ((db = db_connect(cf, err, sizeof(err))) == NULL) {
+		fprintf(stderr, "kruispunt: %s\n", err);
+		config_free(cf);
+		return ADMIN_EXIT_UNAVAILABLE;
+	}
+	{
+		const char *row[3] = { cf->db_name,
+		    cf->db_socket != NULL ? cf->db_socket : cf->db_host,
+		    mysql_get_server_info(db) };
+		o = output_open(ctx->format, stdout, 3, cols);
+		output_row(o, row);
+		output_close(o);
+	}
+	db_close(db);
+	config_free(cf);
+	return ADMIN_EXIT_OK;
+}
+
+/* How many words of phrase match argv; 0 if not all of them. */
+static int
+admin_match(const char *phrase, int argc, char **argv)
+{
+	char	 buf[128], *word, *save = NULL;
+	int	 n = 0;
+
+	snprintf(buf, sizeof(buf), "%s", phrase);
+	for (word = strtok_r(buf, " ", &save); word != NULL;
+	    word = strtok_r(NULL, " ", &save)) {
+		if (n >= argc || strcmp(word, argv[n]) != 0)
+			return 0;
+		n++;
+	}
+	return n;
+}
+
+/* Run the command named by argv. */
+int
+admin_run(struct admin_ctx *ctx, int argc, char **argv)
+{
+	size_t	i;
+	int	n;
+
+	if (argc == 0) {
+		fprintf(stderr, "kruispunt: no command given\n");
+		admin_help(stderr);
+		return ADMIN_EXIT_USAGE;
+	}
+	for (i = 0; i < NCMDS; i++) {
+		if ((n = admin_match(admin_cmds[i].phrase, argc, argv)) == 0)
+			continue;
+		if (argc - n < admin_cmds[i].min_args ||
+		    (admin_cmds[i].min_args == 0 && argc - n > 0 &&
+		    *admin_cmds[i].args == '\0')) {
+			fprintf(stderr, "usage: kruispunt %s %s\n",
+			    admin_cmds[i].phrase, admin_cmds[i].args);
+			return ADMIN_EXIT_USAGE;
+		}
+		return admin_cmds[i].fn(ctx, argc - n, argv + n);
+	}
+	fprintf(stderr, "kruispunt: unknown command '%s'\n", argv[0]);
+	admin_help(stderr);
+	return ADMIN_EXIT_USAGE;
+}

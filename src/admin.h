@@ -1,0 +1,27 @@
+/*
+ * kruispunt - the admin and audit tool's commands.
+ *
+ * Copyright (C) 2026 the kruispunt authors
+ * SPDX-License-Identifier: GPL-2.0-or-later
+ */
+#ifndef KP_ADMIN_H
+#define KP_ADMIN_H
+
+#include "output.h"
+
+/* Exit statuses scripts can rely on. */
+#define ADMIN_EXIT_OK		0	/* done; every check passed */
+#define ADMIN_EXIT_FAIL		1	/* done, and something checked is wrong */
+#define ADMIN_EXIT_USAGE	2	/* bad command line */
+#define ADMIN_EXIT_CONFIG	3	/* bad configuration */
+#define ADMIN_EXIT_UNAVAILABLE	4	/* the database could not be reached */
+
+struct admin_ctx {
+	const char		*config_path;
+	enum output_format	 format;
+};
+
+int	admin_run(struct admin_ctx *, int argc, char **argv);
+void	admin_help(FILE *);
+
+#endif
