@@ -21,20 +21,12 @@
 #include "output.h"
 #include "ssin.h"
 
-struct admin_cmd {
-	const char	*phrase;	/* the words that select the command */
-	const char	*args;		/* what follows, for help */
-	int		 min_args;
-	const char	*help;
-	int		(*fn)(struct admin_ctx *, int, char **);
-};
-
 static int cmd_help(struct admin_ctx *, int, char **);
 static int cmd_ssin_check(struct admin_ctx *, int, char **);
 static int cmd_enterprise_check(struct admin_ctx *, int, char **);
 static int cmd_database_ping(struct admin_ctx *, int, char **);
 
-static const struct admin_cmd admin_cmds[] = {
+static const struct admin_cmd admin_base_cmds[] = {
 	{ "help", "", 0, "list the commands", cmd_help },
 	{ "ssin check", "SSIN...", 1,
 	  "check SSIN and BIS numbers; exit 1 if any is invalid",
@@ -45,22 +37,32 @@ static const struct admin_cmd admin_cmds[] = {
 	{ "database ping", "", 0,
 	  "connect to the database of the configuration and show its version",
 	  cmd_database_ping },
+	{ NULL, NULL, 0, NULL, NULL }
 };
 
-#define NCMDS	(sizeof(admin_cmds) / sizeof(admin_cmds[0]))
+static const struct admin_cmd *const admin_tables[] = {
+	admin_base_cmds,
+	admin_directory_cmds,
+	admin_wsse_cmds,
+};
+
+#define NTABLES	(sizeof(admin_tables) / sizeof(admin_tables[0]))
 
 /* Print every command with its arguments and purpose. */
 void
 admin_help(FILE *fp)
 {
-	size_t	i;
-	char	buf[128];
+	const struct admin_cmd	*c;
+	size_t			 t;
+	char			 buf[128];
 
 	fprintf(fp, "commands:\n");
-	for (i = 0; i < NCMDS; i++) {
-		snprintf(buf, sizeof(buf), "%s%s%s", admin_cmds[i].phrase,
-		    *admin_cmds[i].args ? " " : "", admin_cmds[i].args);
-		fprintf(fp, "  %-30s %s\n", buf, admin_cmds[i].help);
+	for (t = 0; t < NTABLES; t++) {
+		for (c = admin_tables[t]; c->phrase != NULL; c++) {
+			snprintf(buf, sizeof(buf), "%s%s%s", c->phrase,
+			    *c->args ? " " : "", c->args);
+			fprintf(fp, "  %-36s %s\n", buf, c->help);
+		}
 	}
 }
 
@@ -182,25 +184,27 @@ admin_match(const char *phrase, int argc, char **argv)
 int
 admin_run(struct admin_ctx *ctx, int argc, char **argv)
 {
-	size_t	i;
-	int	n;
+	const struct admin_cmd	*c;
+	size_t			 t;
+	int			 n;
 
 	if (argc == 0) {
 		fprintf(stderr, "kruispunt: no command given\n");
 		admin_help(stderr);
 		return ADMIN_EXIT_USAGE;
 	}
-	for (i = 0; i < NCMDS; i++) {
-		if ((n = admin_match(admin_cmds[i].phrase, argc, argv)) == 0)
-			continue;
-		if (argc - n < admin_cmds[i].min_args ||
-		    (admin_cmds[i].min_args == 0 && argc - n > 0 &&
-		    *admin_cmds[i].args == '\0')) {
-			fprintf(stderr, "usage: kruispunt %s %s\n",
-			    admin_cmds[i].phrase, admin_cmds[i].args);
-			return ADMIN_EXIT_USAGE;
+	for (t = 0; t < NTABLES; t++) {
+		for (c = admin_tables[t]; c->phrase != NULL; c++) {
+			if ((n = admin_match(c->phrase, argc, argv)) == 0)
+				continue;
+			if (argc - n < c->min_args || (c->min_args == 0 &&
+			    argc - n > 0 && *c->args == '\0')) {
+				fprintf(stderr, "usage: kruispunt %s %s\n",
+				    c->phrase, c->args);
+				return ADMIN_EXIT_USAGE;
+			}
+			return c->fn(ctx, argc - n, argv + n);
 		}
-		return admin_cmds[i].fn(ctx, argc - n, argv + n);
 	}
 	fprintf(stderr, "kruispunt: unknown command '%s'\n", argv[0]);
 	admin_help(stderr);

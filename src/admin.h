@@ -21,6 +21,19 @@ struct admin_ctx {
 	enum output_format	 format;
 };
 
+/* One command: the words that select it, what follows, and its handler. */
+struct admin_cmd {
+	const char	*phrase;
+	const char	*args;
+	int		 min_args;
+	const char	*help;
+	int		(*fn)(struct admin_ctx *, int, char **);
+};
+
+/* Each area of the tool has a table, ended by an entry with phrase NULL. */
+extern const struct admin_cmd admin_directory_cmds[];
+extern const struct admin_cmd admin_wsse_cmds[];
+
 int	admin_run(struct admin_ctx *, int argc, char **argv);
 void	admin_help(FILE *);
 
