@@ -133,23 +133,13 @@ cmd_database_ping(struct admin_ctx *ctx, int argc, char **argv)
 	static const char *const cols[] = { "database", "server", "version" };
 	struct kp_config *cf;
 	struct output	 *o;
-	MYSQL		 *db;
-	char		  err[512];
-	int		  nerr;
+	void		 *db;
+	int		  rc;
 
 	(void)argc;
 	(void)argv;
-	if ((cf = config_load(ctx->config_path, CONF_FOR_ADMIN, stderr,
-	    &nerr)) == NULL) {
-		fprintf(stderr, "kruispunt: %d problem%s in %s\n", nerr,
-		    nerr == 1 ? "" : "s", ctx->config_path);
-		return ADMIN_EXIT_CONFIG;
-	}
-	if ((db = db_connect(cf, err, sizeof(err))) == NULL) {
-		fprintf(stderr, "kruispunt: %s\n", err);
-		config_free(cf);
-		return ADMIN_EXIT_UNAVAILABLE;
-	}
+	if ((rc = admin_open_db(ctx, &cf, &db)) != ADMIN_EXIT_OK)
+		return rc;
 	{
 		const char *row[3] = { cf->db_name,
 		    cf->db_socket != NULL ? cf->db_socket : cf->db_host,
@@ -160,6 +150,85 @@ cmd_database_ping(struct admin_ctx *ctx, int argc, char **argv)
 	}
 	db_close(db);
 	config_free(cf);
+	return ADMIN_EXIT_OK;
+}
+
+/*
+ * Take the --options of a command out of argv (compacting the rest, the
+ * positional arguments, to its front). "--name value" and "--name=value" are
+ * both accepted; "--" ends the options. 0, or -1 after a message.
+ */
+int
+admin_parse_opts(const char *command, int *argc, char **argv,
+    const struct admin_opt *opts)
+{
+	const struct admin_opt	*o;
+	int			 i, n = 0, rest = 0;
+	size_t			 len;
+	char			*eq;
+
+	for (i = 0; i < *argc; i++) {
+		if (rest || strncmp(argv[i], "--", 2) != 0 || argv[i][2] == '\0') {
+			if (!rest && strcmp(argv[i], "--") == 0) {
+				rest = 1;
+				continue;
+			}
+			argv[n++] = argv[i];
+			continue;
+		}
+		eq = strchr(argv[i], '=');
+		len = eq != NULL ? (size_t)(eq - argv[i] - 2) : strlen(argv[i] + 2);
+		for (o = opts; o->name != NULL; o++)
+			if (strlen(o->name) == len &&
+			    strncmp(o->name, argv[i] + 2, len) == 0)
+				break;
+		if (o->name == NULL) {
+			fprintf(stderr, "kruispunt %s: unknown option %s\n",
+			    command, argv[i]);
+			return -1;
+		}
+		if (o->value == NULL) {
+			if (eq != NULL) {
+				fprintf(stderr, "kruispunt %s: --%s takes no "
+				    "value\n", command, o->name);
+				return -1;
+			}
+			*o->flag = 1;
+		} else if (eq != NULL)
+			*o->value = eq + 1;
+		else if (i + 1 < *argc)
+			*o->value = argv[++i];
+		else {
+			fprintf(stderr, "kruispunt %s: --%s needs a value\n",
+			    command, o->name);
+			return -1;
+		}
+	}
+	*argc = n;
+	return 0;
+}
+
+/* Load the configuration and connect to its database; an exit status. */
+int
+admin_open_db(struct admin_ctx *ctx, struct kp_config **cf, void **dbp)
+{
+	char	err[512];
+	int	nerr;
+	MYSQL	*db;
+
+	if ((*cf = config_load(ctx->config_path, CONF_FOR_ADMIN, stderr,
+	    &nerr)) == NULL) {
+		fprintf(stderr, "kruispunt: %d problem%s in %s\n", nerr,
+		    nerr == 1 ? "" : "s", ctx->config_path);
+		return ADMIN_EXIT_CONFIG;
+	}
+	if ((db = db_connect(*cf, err, sizeof(err))) == NULL) {
+		fprintf(stderr, "kruispunt: %s\n", err);
+		config_free(*cf);
+		*cf = NULL;
+		return ADMIN_EXIT_UNAVAILABLE;
+	}
+	*dbp = db;
 	return ADMIN_EXIT_OK;
 }
 

@@ -34,7 +34,19 @@ struct admin_cmd {
 extern const struct admin_cmd admin_directory_cmds[];
 extern const struct admin_cmd admin_wsse_cmds[];
 
+/* A --name option of a command: with a value, or a flag. */
+struct admin_opt {
+	const char	 *name;
+	const char	**value;	/* NULL for a flag */
+	int		 *flag;
+};
+
+struct kp_config;
+
 int	admin_run(struct admin_ctx *, int argc, char **argv);
+int	admin_parse_opts(const char *command, int *argc, char **argv,
+	    const struct admin_opt *);
+int	admin_open_db(struct admin_ctx *, struct kp_config **, void **db);
 void	admin_help(FILE *);
 
 #endif

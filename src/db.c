@@ -12,6 +12,7 @@
 #include "build-config.h"
 
 #include <stdbool.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -104,4 +105,125 @@ int
 db_error_is_retryable(unsigned int e)
 {
 	return e == ER_LOCK_DEADLOCK;	/* 1213, also Galera's certification failure */
+}
+
+/* ------------------------------------------------------------------ */
+/* Prepared statements with text parameters and text results           */
+/* ------------------------------------------------------------------ */
+
+/* Prepare sql on db; 0 or -1 (see db_query_error). */
+int
+db_query_prepare(MYSQL *db, struct db_query *q, const char *sql)
+{
+	MYSQL_RES	*meta;
+	unsigned int	 i;
+
+	memset(q, 0, sizeof(*q));
+	q->sql = sql;
+	if ((q->st = mysql_stmt_init(db)) == NULL)
+		return -1;
+	if (mysql_stmt_prepare(q->st, sql, strlen(sql)) != 0)
+		return -1;
+	q->nparams = mysql_stmt_param_count(q->st);
+	if (q->nparams > DB_MAX_PARAMS)
+		return -1;
+	if ((meta = mysql_stmt_result_metadata(q->st)) != NULL) {
+		q->ncols = mysql_num_fields(meta);
+		mysql_free_result(meta);
+	}
+	if (q->ncols > DB_MAX_COLS)
+		return -1;
+	for (i = 0; i < q->ncols; i++) {
+		q->res[i].buffer_type = MYSQL_TYPE_STRING;
+		q->res[i].buffer = q->buf[i];
+		q->res[i].buffer_length = DB_COL_LEN - 1;
+		q->res[i].length = &q->len[i];
+		q->res[i].is_null = &q->isnull[i];
+		q->res[i].error = &q->error[i];
+	}
+	if (q->ncols > 0 && mysql_stmt_bind_result(q->st, q->res) != 0)
+		return -1;
+	return 0;
+}
+
+/* Execute with nparams text parameters (NULL entries are SQL NULL). */
+int
+db_query_exec(struct db_query *q, const char *const *params)
+{
+	MYSQL_BIND	 b[DB_MAX_PARAMS];
+	unsigned long	 lens[DB_MAX_PARAMS];
+	my_bool		 nulls[DB_MAX_PARAMS];
+	unsigned int	 i;
+
+	memset(b, 0, sizeof(b));
+	for (i = 0; i < q->nparams; i++) {
+		nulls[i] = params[i] == NULL;
+		lens[i] = params[i] != NULL ? strlen(params[i]) : 0;
+		b[i].buffer_type = MYSQL_TYPE_STRING;
+		b[i].buffer = (void *)(uintptr_t)params[i];
+		b[i].buffer_length = lens[i];
+		b[i].length = &lens[i];
+		b[i].is_null = &nulls[i];
+	}
+	if (q->nparams > 0 && mysql_stmt_bind_param(q->st, b) != 0)
+		return -1;
+	if (mysql_stmt_execute(q->st) != 0)
+		return -1;
+	if (q->ncols > 0 && mysql_stmt_store_result(q->st) != 0)
+		return -1;
+	return 0;
+}
+
+/* Next row: 1, or 0 when there is none, or -1 (an error or a column too
+ * long for its buffer). */
+int
+db_query_fetch(struct db_query *q)
+{
+	unsigned int	i;
+	int		rc;
+
+	rc = mysql_stmt_fetch(q->st);
+	if (rc == MYSQL_NO_DATA) {
+		mysql_stmt_free_result(q->st);
+		return 0;
+	}
+	if (rc != 0) {
+		mysql_stmt_free_result(q->st);
+		return -1;
+	}
+	for (i = 0; i < q->ncols; i++)
+		q->buf[i][q->isnull[i] ? 0 : q->len[i]] = '\0';
+	return 1;
+}
+
+/* Column i of the current row as text, or NULL for SQL NULL. */
+const char *
+db_query_col(const struct db_query *q, unsigned int i)
+{
+	if (i >= q->ncols || q->isnull[i])
+		return NULL;
+	return q->buf[i];
+}
+
+/* Close the statement. */
+void
+db_query_close(struct db_query *q)
+{
+	if (q->st != NULL)
+		mysql_stmt_close(q->st);
+	q->st = NULL;
+}
+
+/* The error number of the last failed call on q. */
+unsigned int
+db_query_errno(const struct db_query *q)
+{
+	return q->st != NULL ? mysql_stmt_errno(q->st) : CR_OUT_OF_MEMORY;
+}
+
+/* The error text of the last failed call on q. */
+const char *
+db_query_error(const struct db_query *q)
+{
+	return q->st != NULL ? mysql_stmt_error(q->st) : "out of memory";
 }

@@ -1,6 +1,6 @@
 /*
  * kruispunt - tabular output of the admin tool: aligned text for people,
- * CSV (RFC 4180) and JSON (an array of objects) for machines.
+ * CSV (RFC 4180 quoting, LF line ends) and JSON (an array of objects) for machines.
  *
  * Table output is buffered to align the columns; CSV and JSON rows are
  * written as they come, so exports of any size stream.
@@ -70,7 +70,7 @@ output_csv_row(struct output *o, const char *const *v)
 			fputc(',', o->fp);
 		output_csv_field(o->fp, v[i]);
 	}
-	fputs("\r\n", o->fp);
+	fputc('\n', o->fp);
 }
 
 static void

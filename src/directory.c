@@ -1,0 +1,499 @@
+/*
+ * kruispunt - the reference directory in MariaDB: the lookups of the
+ * request path, one connection and one set of prepared statements per worker.
+ *
+ * Each lookup is one prepared statement that an index answers (primary key,
+ * or the leading columns of a secondary key): the cost of a decision does not
+ * grow with the size of the person directory beyond a B-tree's log.
+ * tests/directory.test EXPLAINs every statement of dir_queries[] on a
+ * filled directory and fails on a full scan.
+ *
+ * A connection lost between two exchanges (server restart, network) is
+ * re-opened and the statements prepared again, once per call; a second
+ * failure is reported, and the hub fails closed.
+ *
+ * Copyright (C) 2026 the kruispunt authors
+ * SPDX-License-Identifier: GPL-2.0-or-later
+ */
+#include "build-config.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <errmsg.h>
+#include <mysql.h>
+
+#include "config.h"
+#include "db.h"
+#include "directory.h"
+#include "xmalloc.h"
+
+enum dir_query_id {
+	Q_PERSON_FILES,
+	Q_AUTHS_FOR,
+	Q_AUTHS_SERVICE,
+	Q_AVAILABILITY,
+	Q_SERVICE,
+	Q_MUTATION_TYPE,
+	Q_SUBSCRIBERS,
+	Q_CERTIFICATE,
+	Q_QUALITY,
+	Q_INSTITUTION,
+	Q_COUNT
+};
+
+static const struct {
+	const char	*name;
+	const char	*sql;
+} dir_queries[Q_COUNT] = {
+	[Q_PERSON_FILES] = { "person files of a person",
+	    "SELECT pf.institution, i.sector, pf.quality, pf.begin_date, "
+	    "pf.end_date, i.active FROM person_file pf "
+	    "JOIN institution i ON i.id = pf.institution "
+	    "WHERE pf.ssin = ? ORDER BY pf.institution, pf.quality, pf.begin_date" },
+	[Q_AUTHS_FOR] = { "authorisations for a service and quality",
+	    "SELECT id, requester_sector, requester_institution, quality, "
+	    "service, legal_basis, valid_from, valid_to FROM authorization "
+	    "WHERE service = ? AND quality = ? ORDER BY id" },
+	[Q_AUTHS_SERVICE] = { "authorisations for a service",
+	    "SELECT id, requester_sector, requester_institution, quality, "
+	    "service, legal_basis, valid_from, valid_to FROM authorization "
+	    "WHERE service = ? ORDER BY id" },
+	[Q_AVAILABILITY] = { "availability of a service",
+	    "SELECT service, sector, institution, quality FROM availability "
+	    "WHERE service = ? ORDER BY id" },
+	[Q_SERVICE] = { "service",
+	    "SELECT code FROM service WHERE code = ?" },
+	[Q_MUTATION_TYPE] = { "mutation type",
+	    "SELECT service, source FROM mutation_type WHERE code = ?" },
+	[Q_SUBSCRIBERS] = { "subscribers of a mutation type",
+	    "SELECT institution FROM subscription WHERE mutation_type = ? "
+	    "ORDER BY institution" },
+	[Q_CERTIFICATE] = { "institution of a certificate",
+	    "SELECT i.id, i.name, i.sector, i.endpoint, i.active, c.revoked "
+	    "FROM certificate c JOIN institution i ON i.id = c.institution "
+	    "WHERE c.fingerprint = ?" },
+	[Q_QUALITY] = { "quality",
+	    "SELECT sector FROM quality WHERE code = ?" },
+	[Q_INSTITUTION] = { "institution",
+	    "SELECT id, name, sector, endpoint, active FROM institution "
+	    "WHERE id = ?" },
+};
+
+struct directory {
+	const struct kp_config	*cf;
+	MYSQL			*db;
+	struct db_query		 q[Q_COUNT];
+	char			 err[512];
+};
+
+/* ------------------------------------------------------------------ */
+/* Connection                                                          */
+/* ------------------------------------------------------------------ */
+
+static void
+dir_disconnect(struct directory *d)
+{
+	size_t	i;
+
+	for (i = 0; i < Q_COUNT; i++)
+		db_query_close(&d->q[i]);
+	db_close(d->db);
+	d->db = NULL;
+}
+
+static int
+dir_connect(struct directory *d)
+{
+	size_t	i;
+
+	if ((d->db = db_connect(d->cf, d->err, sizeof(d->err))) == NULL)
+		return -1;
+	for (i = 0; i < Q_COUNT; i++) {
+		if (db_query_prepare(d->db, &d->q[i], dir_queries[i].sql) == -1) {
+			snprintf(d->err, sizeof(d->err), "preparing \"%s\": %s "
+			    "(is the schema migrated?)", dir_queries[i].name,
+			    db_query_error(&d->q[i]));
+			dir_disconnect(d);
+			return -1;
+		}
+	}
+	return 0;
+}
+
+/* Open a connection and prepare the statements; NULL with err. */
+struct directory *
+directory_open(const struct kp_config *cf, char *err, size_t errlen)
+{
+	struct directory *d = xcalloc(1, sizeof(*d));
+
+	d->cf = cf;
+	if (dir_connect(d) == -1) {
+		snprintf(err, errlen, "%s", d->err);
+		free(d);
+		return NULL;
+	}
+	return d;
+}
+
+/* Close the connection. */
+void
+directory_close(struct directory *d)
+{
+	if (d == NULL)
+		return;
+	dir_disconnect(d);
+	free(d);
+}
+
+/* The last error, for logs and the admin tool. */
+const char *
+directory_error(const struct directory *d)
+{
+	return d->err;
+}
+
+/* Run statement id, re-connecting once if the connection was lost. */
+static int
+dir_exec(struct directory *d, enum dir_query_id id, const char *const *params)
+{
+	unsigned int	e;
+	int		attempt;
+
+	for (attempt = 0; attempt < 2; attempt++) {
+		if (d->db == NULL && dir_connect(d) == -1)
+			return -1;
+		if (db_query_exec(&d->q[id], params) == 0)
+			return 0;
+		e = db_query_errno(&d->q[id]);
+		snprintf(d->err, sizeof(d->err), "%s: %s (error %u)",
+		    dir_queries[id].name, db_query_error(&d->q[id]), e);
+		if (e != CR_SERVER_GONE_ERROR && e != CR_SERVER_LOST &&
+		    e != CR_CONNECTION_ERROR)
+			return -1;
+		dir_disconnect(d);
+	}
+	return -1;
+}
+
+/* Check that the directory answers: 0, or -1 with the error. */
+int
+directory_ping(struct directory *d)
+{
+	const char *const params[] = { "" };
+
+	if (dir_exec(d, Q_SERVICE, params) == -1)
+		return -1;
+	while (db_query_fetch(&d->q[Q_SERVICE]) == 1)
+		;
+	return 0;
+}
+
+/* ------------------------------------------------------------------ */
+/* Rows                                                                */
+/* ------------------------------------------------------------------ */
+
+static void
+dir_copy(char *dst, size_t len, const char *src)
+{
+	snprintf(dst, len, "%s", src != NULL ? src : "");
+}
+
+static int
+dir_period(const char *b, const char *e, struct period *p)
+{
+	return period_parse(b, e, p);
+}
+
+/* Fetch the rows of Q_PERSON_FILES into a growing array. */
+static int
+dir_fetch_files(struct directory *d, struct dir_file **out, size_t *n)
+{
+	struct db_query	*q = &d->q[Q_PERSON_FILES];
+	size_t		 cap = 0;
+	int		 rc;
+
+	*n = 0;
+	while ((rc = db_query_fetch(q)) == 1) {
+		struct dir_file *f;
+		if (*n == cap) {
+			cap = cap ? cap * 2 : 8;
+			*out = xreallocarray(*out, cap, sizeof(**out));
+		}
+		f = &(*out)[*n];
+		memset(f, 0, sizeof(*f));
+		dir_copy(f->institution, sizeof(f->institution), db_query_col(q, 0));
+		dir_copy(f->sector, sizeof(f->sector), db_query_col(q, 1));
+		dir_copy(f->quality, sizeof(f->quality), db_query_col(q, 2));
+		if (dir_period(db_query_col(q, 3), db_query_col(q, 4),
+		    &f->period) == -1)
+			continue;	/* cannot happen: the import checks */
+		f->active = strcmp(db_query_col(q, 5), "1") == 0;
+		(*n)++;
+	}
+	return rc;
+}
+
+static int
+dir_fetch_auths(struct directory *d, enum dir_query_id id,
+    struct dir_authorization **out, size_t *n)
+{
+	struct db_query	*q = &d->q[id];
+	size_t		 cap = 0;
+	int		 rc;
+
+	*n = 0;
+	while ((rc = db_query_fetch(q)) == 1) {
+		struct dir_authorization *a;
+		if (*n == cap) {
+			cap = cap ? cap * 2 : 8;
+			*out = xreallocarray(*out, cap, sizeof(**out));
+		}
+		a = &(*out)[*n];
+		memset(a, 0, sizeof(*a));
+		dir_copy(a->id, sizeof(a->id), db_query_col(q, 0));
+		dir_copy(a->requester_sector, sizeof(a->requester_sector),
+		    db_query_col(q, 1));
+		dir_copy(a->requester_institution,
+		    sizeof(a->requester_institution), db_query_col(q, 2));
+		dir_copy(a->quality, sizeof(a->quality), db_query_col(q, 3));
+		dir_copy(a->service, sizeof(a->service), db_query_col(q, 4));
+		dir_copy(a->legal_basis, sizeof(a->legal_basis),
+		    db_query_col(q, 5));
+		if (dir_period(db_query_col(q, 6), db_query_col(q, 7),
+		    &a->valid) == -1)
+			continue;
+		(*n)++;
+	}
+	return rc;
+}
+
+static int
+dir_fetch_avail(struct directory *d, struct dir_availability **out, size_t *n)
+{
+	struct db_query	*q = &d->q[Q_AVAILABILITY];
+	size_t		 cap = 0;
+	int		 rc;
+
+	*n = 0;
+	while ((rc = db_query_fetch(q)) == 1) {
+		struct dir_availability *v;
+		if (*n == cap) {
+			cap = cap ? cap * 2 : 8;
+			*out = xreallocarray(*out, cap, sizeof(**out));
+		}
+		v = &(*out)[*n];
+		dir_copy(v->service, sizeof(v->service), db_query_col(q, 0));
+		dir_copy(v->sector, sizeof(v->sector), db_query_col(q, 1));
+		dir_copy(v->institution, sizeof(v->institution), db_query_col(q, 2));
+		dir_copy(v->quality, sizeof(v->quality), db_query_col(q, 3));
+		(*n)++;
+	}
+	return rc;
+}
+
+/* Run a one-row lookup: 1 with the row fetched, 0 if none, -1. */
+static int
+dir_lookup(struct directory *d, enum dir_query_id id, const char *key)
+{
+	const char *const	params[] = { key };
+	int			rc;
+
+	if (dir_exec(d, id, params) == -1)
+		return -1;
+	rc = db_query_fetch(&d->q[id]);
+	if (rc == 1)
+		while (db_query_fetch(&d->q[id]) == 1)
+			;
+	return rc;
+}
+
+static void
+dir_fill_institution(const struct db_query *q, struct dir_institution *out)
+{
+	memset(out, 0, sizeof(*out));
+	dir_copy(out->id, sizeof(out->id), db_query_col(q, 0));
+	dir_copy(out->name, sizeof(out->name), db_query_col(q, 1));
+	dir_copy(out->sector, sizeof(out->sector), db_query_col(q, 2));
+	dir_copy(out->endpoint, sizeof(out->endpoint), db_query_col(q, 3));
+	out->active = strcmp(db_query_col(q, 4), "1") == 0;
+}
+
+/* ------------------------------------------------------------------ */
+/* Lookups                                                             */
+/* ------------------------------------------------------------------ */
+
+/* An institution by enterprise number: 1 found, 0 unknown, -1 error. */
+int
+directory_institution(struct directory *d, const char *id,
+    struct dir_institution *out)
+{
+	int	rc;
+
+	if ((rc = dir_lookup(d, Q_INSTITUTION, id)) == 1)
+		dir_fill_institution(&d->q[Q_INSTITUTION], out);
+	return rc;
+}
+
+/* The institution a certificate (SHA-256 fingerprint, lower-case hex) is
+ * registered to: 1 found, 0 not registered, -1 error. */
+int
+directory_certificate(struct directory *d, const char *fingerprint,
+    struct dir_institution *out, bool *revoked)
+{
+	int	rc;
+
+	if ((rc = dir_lookup(d, Q_CERTIFICATE, fingerprint)) == 1) {
+		dir_fill_institution(&d->q[Q_CERTIFICATE], out);
+		*revoked = strcmp(db_query_col(&d->q[Q_CERTIFICATE], 5), "1") == 0;
+	}
+	return rc;
+}
+
+/* The sector that may hold files in a quality: 1, 0 unknown quality, -1. */
+int
+directory_quality_sector(struct directory *d, const char *quality,
+    char sector[CODE_LEN])
+{
+	int	rc;
+
+	if ((rc = dir_lookup(d, Q_QUALITY, quality)) == 1)
+		dir_copy(sector, CODE_LEN, db_query_col(&d->q[Q_QUALITY], 0));
+	return rc;
+}
+
+/* Gather the facts of a consult; 0 or -1. Free with directory_consult_free. */
+int
+directory_consult(struct directory *d, const char *ssin, const char *service,
+    const char *quality, struct dir_consult *c)
+{
+	const char *const	p1[] = { ssin };
+	const char *const	p2[] = { service, quality };
+	const char *const	p3[] = { service };
+	struct consult_facts	*f = &c->facts;
+	int			 rc;
+
+	memset(c, 0, sizeof(*c));
+	if ((rc = dir_lookup(d, Q_SERVICE, service)) == -1)
+		return -1;
+	f->service_known = rc == 1;
+	if (!f->service_known)
+		return 0;
+	if (dir_exec(d, Q_PERSON_FILES, p1) == -1 ||
+	    dir_fetch_files(d, &c->files, &f->nfiles) == -1 ||
+	    dir_exec(d, Q_AUTHS_FOR, p2) == -1 ||
+	    dir_fetch_auths(d, Q_AUTHS_FOR, &c->auths, &f->nauths) == -1 ||
+	    dir_exec(d, Q_AVAILABILITY, p3) == -1 ||
+	    dir_fetch_avail(d, &c->avail, &f->navail) == -1) {
+		directory_consult_free(c);
+		return -1;
+	}
+	f->files = c->files;
+	f->auths = c->auths;
+	f->avail = c->avail;
+	return 0;
+}
+
+/* Free the facts of a consult. */
+void
+directory_consult_free(struct dir_consult *c)
+{
+	free(c->files);
+	free(c->auths);
+	free(c->avail);
+	memset(c, 0, sizeof(*c));
+}
+
+static int
+dir_fetch_subscribers(struct directory *d, struct dir_mutation *m)
+{
+	struct db_query	*q = &d->q[Q_SUBSCRIBERS];
+	size_t		 cap = 0, n = 0;
+	int		 rc;
+
+	while ((rc = db_query_fetch(q)) == 1) {
+		if (n == cap) {
+			cap = cap ? cap * 2 : 8;
+			m->subscribers = xreallocarray(m->subscribers, cap,
+			    sizeof(*m->subscribers));
+		}
+		dir_copy(m->subscribers[n], INSTITUTION_LEN, db_query_col(q, 0));
+		n++;
+	}
+	m->facts.nsubscribers = n;
+	return rc;
+}
+
+/* Gather the facts of a mutation; 0 or -1. Free with directory_mutation_free. */
+int
+directory_mutation(struct directory *d, const char *ssin,
+    const char *mutation_type, struct dir_mutation *m)
+{
+	const char *const	p1[] = { ssin };
+	const char *const	p2[] = { mutation_type };
+	struct mutation_facts	*f = &m->facts;
+	int			 rc;
+
+	memset(m, 0, sizeof(*m));
+	if ((rc = dir_lookup(d, Q_MUTATION_TYPE, mutation_type)) == -1)
+		return -1;
+	f->type_known = rc == 1;
+	if (!f->type_known)
+		return 0;
+	dir_copy(m->service, sizeof(m->service),
+	    db_query_col(&d->q[Q_MUTATION_TYPE], 0));
+	dir_copy(m->source, sizeof(m->source),
+	    db_query_col(&d->q[Q_MUTATION_TYPE], 1));
+	{
+		const char *const p3[] = { m->service };
+		if (dir_exec(d, Q_PERSON_FILES, p1) == -1 ||
+		    dir_fetch_files(d, &m->files, &f->nfiles) == -1 ||
+		    dir_exec(d, Q_SUBSCRIBERS, p2) == -1 ||
+		    dir_fetch_subscribers(d, m) == -1 ||
+		    dir_exec(d, Q_AUTHS_SERVICE, p3) == -1 ||
+		    dir_fetch_auths(d, Q_AUTHS_SERVICE, &m->auths,
+		    &f->nauths) == -1) {
+			directory_mutation_free(m);
+			return -1;
+		}
+	}
+	f->type_service = m->service;
+	f->type_source = m->source;
+	f->files = m->files;
+	f->subscribers = (const char (*)[INSTITUTION_LEN])m->subscribers;
+	f->auths = m->auths;
+	return 0;
+}
+
+/* Free the facts of a mutation. */
+void
+directory_mutation_free(struct dir_mutation *m)
+{
+	free(m->files);
+	free(m->auths);
+	free(m->subscribers);
+	memset(m, 0, sizeof(*m));
+}
+
+/* ------------------------------------------------------------------ */
+/* For tests                                                           */
+/* ------------------------------------------------------------------ */
+
+/* How many request-path statements there are. */
+size_t
+directory_query_count(void)
+{
+	return Q_COUNT;
+}
+
+/* Statement i's SQL, and its name in *name. */
+const char *
+directory_query_sql(size_t i, const char **name)
+{
+	if (i >= Q_COUNT)
+		return NULL;
+	if (name != NULL)
+		*name = dir_queries[i].name;
+	return dir_queries[i].sql;
+}

@@ -1,0 +1,67 @@
+/*
+ * kruispunt - the reference directory in MariaDB: the lookups of the
+ * request path, one connection and one set of prepared statements per worker.
+ *
+ * Copyright (C) 2026 the kruispunt authors
+ * SPDX-License-Identifier: GPL-2.0-or-later
+ */
+#ifndef KP_DIRECTORY_H
+#define KP_DIRECTORY_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "dispatch.h"
+
+struct kp_config;
+struct directory;
+
+struct dir_institution {
+	char	id[INSTITUTION_LEN];
+	char	name[201];
+	char	sector[CODE_LEN];
+	char	endpoint[501];
+	bool	active;
+};
+
+/* What the directory says for one consult; owns its rows. */
+struct dir_consult {
+	struct dir_file			*files;
+	struct dir_authorization	*auths;
+	struct dir_availability		*avail;
+	struct consult_facts		 facts;	/* points into the above */
+};
+
+/* What the directory says for one mutation; owns its rows. */
+struct dir_mutation {
+	struct dir_file			*files;
+	struct dir_authorization	*auths;
+	char				(*subscribers)[INSTITUTION_LEN];
+	char				 service[CODE_LEN];
+	char				 source[INSTITUTION_LEN];
+	struct mutation_facts		 facts;
+};
+
+struct directory *directory_open(const struct kp_config *, char *err, size_t);
+void		 directory_close(struct directory *);
+const char	*directory_error(const struct directory *);
+int		 directory_ping(struct directory *);
+
+int	directory_institution(struct directory *, const char *id,
+	    struct dir_institution *);
+int	directory_certificate(struct directory *, const char *fingerprint,
+	    struct dir_institution *, bool *revoked);
+int	directory_quality_sector(struct directory *, const char *quality,
+	    char sector[CODE_LEN]);
+int	directory_consult(struct directory *, const char *ssin,
+	    const char *service, const char *quality, struct dir_consult *);
+void	directory_consult_free(struct dir_consult *);
+int	directory_mutation(struct directory *, const char *ssin,
+	    const char *mutation_type, struct dir_mutation *);
+void	directory_mutation_free(struct dir_mutation *);
+
+/* The request-path statements, for tests that EXPLAIN them. */
+size_t	directory_query_count(void);
+const char *directory_query_sql(size_t, const char **name);
+
+#endif

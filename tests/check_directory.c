@@ -1,0 +1,363 @@
+/*
+ * kruispunt tests - the directory module, migrations and the CSV import,
+ * against the private MariaDB server of tests/with-mariadb: the decisions of
+ * the sample network computed from the real database, and proof that every
+ * request-path statement is answered by an index (EXPLAIN on a directory
+ * filled with enough rows that the optimiser would rather scan if it could).
+ *
+ * Copyright (C) 2026 the kruispunt authors
+ * SPDX-License-Identifier: GPL-2.0-or-later
+ */
+#include "build-config.h"
+
+#include <CUnit/CUnit.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <mysql.h>
+
+#include "common.h"
+#include "config.h"
+#include "db.h"
+#include "dircsv.h"
+#include "directory.h"
+#include "dispatch.h"
+#include "migrate.h"
+#include "xmalloc.h"
+
+#define UNEMP	"0100000169"
+#define FUND1	"0200000142"
+#define FUND2	"0200000241"
+#define NR	"0300000115"
+#define PENS	"0600000131"
+
+static struct kp_config	*cf;
+static MYSQL		*db;
+static struct directory	*dir;
+
+static int
+init(void)
+{
+	static const char *const tables[] = { "sectors", "institutions",
+	    "qualities", "services", "mutation_types", "person_files",
+	    "authorizations", "availability", "subscriptions" };
+	struct dircsv_result	 res;
+	const char		*top = getenv("top_srcdir");
+	char			 err[1024], *sqldir, *path;
+	size_t			 i;
+	int			 nerr;
+	FILE			*devnull = fopen("/dev/null", "w");
+
+	if ((cf = config_load(getenv("KP_TEST_CONF"), CONF_FOR_ADMIN, stderr,
+	    &nerr)) == NULL || (db = db_connect(cf, err, sizeof(err))) == NULL)
+		return 1;
+	xasprintf(&sqldir, "%s/sql", top != NULL ? top : ".");
+	if (migrate_run(db, sqldir, devnull, err, sizeof(err)) == -1) {
+		fprintf(stderr, "migrate: %s\n", err);
+		return 1;
+	}
+	free(sqldir);
+	for (i = 0; i < sizeof(tables) / sizeof(tables[0]); i++) {
+		xasprintf(&path, "%s/etc/sample/%s.csv", top != NULL ? top : ".",
+		    tables[i]);
+		if (dircsv_import(db, tables[i], path, false, stderr, &res, err,
+		    sizeof(err)) != 0) {
+			fprintf(stderr, "import %s: %s\n", path, err);
+			return 1;
+		}
+		free(path);
+	}
+	fclose(devnull);
+	if ((dir = directory_open(cf, err, sizeof(err))) == NULL) {
+		fprintf(stderr, "%s\n", err);
+		return 1;
+	}
+	return 0;
+}
+
+static int
+clean(void)
+{
+	directory_close(dir);
+	db_close(db);
+	config_free(cf);
+	return 0;
+}
+
+static void
+test_migrate_twice(void)
+{
+	const char	*top = getenv("top_srcdir");
+	char		 err[512], *sqldir, *out = NULL;
+	size_t		 len;
+	int		 v;
+	FILE		*fp = open_memstream(&out, &len);
+
+	xasprintf(&sqldir, "%s/sql", top != NULL ? top : ".");
+	CU_ASSERT_EQUAL(migrate_run(db, sqldir, fp, err, sizeof(err)), 0);
+	fclose(fp);
+	CU_ASSERT_PTR_NOT_NULL(strstr(out, "nothing to do"));
+	CU_ASSERT_EQUAL(migrate_version(db, &v), 0);
+	CU_ASSERT(v >= 1);
+	free(out);
+	free(sqldir);
+}
+
+/* Run a consult through the database and the decision. */
+static enum kp_error
+consult(const char *requester, const char *ssin, const char *service,
+    const char *quality, const char *b, const char *e,
+    struct consult_decision *d, struct dir_consult *c)
+{
+	struct dir_institution	inst;
+	struct consult_request	q;
+
+	CU_ASSERT_EQUAL_FATAL(directory_institution(dir, requester, &inst), 1);
+	CU_ASSERT_EQUAL_FATAL(directory_consult(dir, ssin, service, quality, c), 0);
+	memset(&q, 0, sizeof(q));
+	q.requester = inst.id;
+	q.requester_sector = inst.sector;
+	q.service = service;
+	q.quality = quality;
+	CU_ASSERT_EQUAL_FATAL(period_parse(b, e, &q.period), 0);
+	CU_ASSERT_EQUAL_FATAL(day_parse("2026-06-30", &q.today), 0);
+	dispatch_consult(&q, &c->facts, d);
+	return d->code;
+}
+
+static void
+test_sample_decisions(void)
+{
+	struct consult_decision	d;
+	struct dir_consult	c;
+
+	/* answered by two sources: both health funds over the period */
+	CU_ASSERT_EQUAL(consult(UNEMP, "78031914571", "HEALTH_INSURABILITY",
+	    "UNEMPLOYED", "2025-09-01", "2026-06-30", &d, &c), KP_OK);
+	CU_ASSERT_EQUAL_FATAL(d.ntargets, 2);
+	CU_ASSERT_STRING_EQUAL(d.targets[0].file->institution, FUND1);
+	CU_ASSERT_STRING_EQUAL(d.targets[1].file->institution, FUND2);
+	CU_ASSERT_STRING_EQUAL(d.authorization->id, "AUTH-002");
+	dispatch_consult_free(&d);
+	directory_consult_free(&c);
+
+	/* not authorised */
+	CU_ASSERT_EQUAL(consult(PENS, "41101612040", "UNEMPLOYMENT_STATUS",
+	    "PENSIONER", "2026-01-01", NULL, &d, &c), KP_NOT_AUTHORIZED);
+	dispatch_consult_free(&d);
+	directory_consult_free(&c);
+
+	/* only once: nobody holds child-benefit data on this person */
+	CU_ASSERT_EQUAL(consult(UNEMP, "78031914571", "CHILD_BENEFIT_STATUS",
+	    "UNEMPLOYED", "2026-01-01", NULL, &d, &c), KP_OK);
+	CU_ASSERT_EQUAL(d.ntargets, 0);
+	dispatch_consult_free(&d);
+	directory_consult_free(&c);
+
+	/* no file on the person */
+	CU_ASSERT_EQUAL(consult(FUND2, "61021216096", "UNEMPLOYMENT_STATUS",
+	    "INSURED", "2026-01-01", NULL, &d, &c), KP_PERSON_NOT_INTEGRATED);
+	dispatch_consult_free(&d);
+	directory_consult_free(&c);
+
+	/* unknown service */
+	CU_ASSERT_EQUAL(consult(FUND2, "61021216096", "NO_SUCH_SERVICE",
+	    "INSURED", "2026-01-01", NULL, &d, &c), KP_UNKNOWN_SERVICE);
+	dispatch_consult_free(&d);
+	directory_consult_free(&c);
+}
+
+static void
+test_sample_mutation(void)
+{
+	struct mutation_request	 q;
+	struct mutation_decision d;
+	struct dir_mutation	 m;
+
+	CU_ASSERT_EQUAL_FATAL(directory_mutation(dir, "78031914571",
+	    "ADDRESS_CHANGE", &m), 0);
+	CU_ASSERT_TRUE(m.facts.type_known);
+	CU_ASSERT_STRING_EQUAL(m.source, NR);
+	q.source = NR;
+	CU_ASSERT_EQUAL_FATAL(day_parse("2026-06-30", &q.today), 0);
+	dispatch_mutation(&q, &m.facts, &d);
+	CU_ASSERT_EQUAL(d.code, KP_OK);
+	/* the unemployment office and the current health fund; not the fund
+	 * whose file ended, not the source */
+	CU_ASSERT_EQUAL_FATAL(d.nrecipients, 2);
+	CU_ASSERT_STRING_EQUAL(d.recipients[0].file->institution, UNEMP);
+	CU_ASSERT_STRING_EQUAL(d.recipients[0].authorization->id, "AUTH-008");
+	CU_ASSERT_STRING_EQUAL(d.recipients[1].file->institution, FUND2);
+	CU_ASSERT_STRING_EQUAL(d.recipients[1].authorization->id, "AUTH-007");
+	dispatch_mutation_free(&d);
+	directory_mutation_free(&m);
+
+	CU_ASSERT_EQUAL(directory_mutation(dir, "78031914571", "NOPE", &m), 0);
+	CU_ASSERT_FALSE(m.facts.type_known);
+	directory_mutation_free(&m);
+}
+
+static void
+test_lookups(void)
+{
+	struct dir_institution	inst;
+	char			sector[CODE_LEN];
+	bool			revoked;
+
+	CU_ASSERT_EQUAL(directory_institution(dir, FUND1, &inst), 1);
+	CU_ASSERT_STRING_EQUAL(inst.sector, "HEALTH");
+	CU_ASSERT_TRUE(inst.active);
+	CU_ASSERT_PTR_NOT_NULL(strstr(inst.endpoint, "http://127.0.0.1:"));
+	CU_ASSERT_EQUAL(directory_institution(dir, "0123456749", &inst), 0);
+	CU_ASSERT_EQUAL(directory_quality_sector(dir, "PENSIONER", sector), 1);
+	CU_ASSERT_STRING_EQUAL(sector, "PENSION");
+	CU_ASSERT_EQUAL(directory_quality_sector(dir, "NOPE", sector), 0);
+	CU_ASSERT_EQUAL(directory_certificate(dir, "00", &inst, &revoked), 0);
+	CU_ASSERT_EQUAL(directory_ping(dir), 0);
+}
+
+static void
+test_reconnect(void)
+{
+	struct dir_institution	inst;
+	char			q[64];
+
+	/* kill our own directory connection from another one: the next
+	 * lookup re-connects and succeeds */
+	CU_ASSERT_EQUAL_FATAL(directory_institution(dir, FUND1, &inst), 1);
+	CU_ASSERT_EQUAL_FATAL(mysql_query(db, "SELECT ID FROM "
+	    "information_schema.PROCESSLIST WHERE ID <> CONNECTION_ID() AND "
+	    "DB IS NOT NULL"), 0);
+	{
+		MYSQL_RES *res = mysql_store_result(db);
+		MYSQL_ROW row;
+		while ((row = mysql_fetch_row(res)) != NULL) {
+			snprintf(q, sizeof(q), "KILL CONNECTION %s", row[0]);
+			mysql_query(db, q);
+		}
+		mysql_free_result(res);
+	}
+	CU_ASSERT_EQUAL(directory_institution(dir, FUND1, &inst), 1);
+}
+
+static void
+fill(const char *sql)
+{
+	if (mysql_query(db, sql) != 0)
+		fprintf(stderr, "\n  %s\n  %s\n", sql, mysql_error(db));
+	CU_ASSERT_EQUAL(mysql_errno(db), 0);
+}
+
+/* Substitute the statement's ? by literal values. */
+static char *
+with_values(const char *sql, const char *const *values)
+{
+	char	*out = xmalloc(strlen(sql) + 512), *o = out;
+	int	 k = 0;
+
+	for (; *sql != '\0'; sql++) {
+		if (*sql != '?') {
+			*o++ = *sql;
+			continue;
+		}
+		o += sprintf(o, "'%s'", values[k++]);
+	}
+	*o = '\0';
+	return out;
+}
+
+static void
+test_request_path_uses_indexes(void)
+{
+	/* per statement, in the order of directory.c's dir_queries[] */
+	static const char *const values[][2] = {
+		{ "78031914571", NULL },		/* person files */
+		{ "WAGES", "INSURED" },		/* authorisations for */
+		{ "WAGES", NULL },			/* authorisations service */
+		{ "WAGES", NULL },			/* availability */
+		{ "WAGES", NULL },			/* service */
+		{ "ADDRESS_CHANGE", NULL },		/* mutation type */
+		{ "ADDRESS_CHANGE", NULL },		/* subscribers */
+		{ "ffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffff", NULL },
+		{ "INSURED", NULL },			/* quality */
+		{ FUND1, NULL },			/* institution */
+	};
+	MYSQL_RES	*res;
+	MYSQL_ROW	 row;
+	MYSQL_FIELD	*fields;
+	const char	*name;
+	char		*sql, *explain;
+	unsigned int	 i, ntype = 0;
+	size_t		 k;
+
+	CU_ASSERT_EQUAL_FATAL(directory_query_count(),
+	    sizeof(values) / sizeof(values[0]));
+	/* Enough rows that a scan would be the optimiser's choice if no
+	 * index served: 200,000 files of other persons, many services,
+	 * authorisations and availability rules, a registered certificate. */
+	fill("INSERT INTO person_file (ssin, institution, quality, begin_date) "
+	    "SELECT CONCAT('8', LPAD(seq, 10, '0')), '" FUND1 "', 'INSURED', '2020-01-01' "
+	    "FROM seq_1_to_200000");
+	fill("INSERT INTO service (code, description) SELECT CONCAT('S', seq), "
+	    "'filler' FROM seq_1_to_2000");
+	fill("INSERT INTO authorization (id, requester_sector, quality, service, "
+	    "legal_basis, valid_from) SELECT CONCAT('F', seq), 'HEALTH', "
+	    "'INSURED', CONCAT('S', seq), 'filler', '2020-01-01' FROM "
+	    "seq_1_to_2000");
+	fill("INSERT INTO availability (service, sector) SELECT CONCAT('S', seq), "
+	    "'HEALTH' FROM seq_1_to_2000");
+	fill("INSERT INTO mutation_type (code, service, source) SELECT "
+	    "CONCAT('M', seq), CONCAT('S', seq), '" NR "' FROM seq_1_to_2000");
+	fill("INSERT INTO subscription (institution, mutation_type) SELECT '"
+	    FUND1 "', CONCAT('M', seq) FROM seq_1_to_2000");
+	fill("INSERT INTO certificate (fingerprint, institution, subject, issuer, "
+	    "serial, thumbprint_sha1, not_before, not_after, pem) VALUES "
+	    "(REPEAT('f', 64), '" FUND1 "', 's', 'i', '1', REPEAT('a', 40), "
+	    "NOW(), NOW(), 'x')");
+	fill("ANALYZE TABLE person_file, service, authorization, availability, "
+	    "mutation_type, subscription, certificate, institution, quality");
+	res = mysql_store_result(db);
+	mysql_free_result(res);
+
+	for (k = 0; k < directory_query_count(); k++) {
+		sql = with_values(directory_query_sql(k, &name), values[k]);
+		xasprintf(&explain, "EXPLAIN %s", sql);
+		CU_ASSERT_EQUAL_FATAL(mysql_query(db, explain), 0);
+		res = mysql_store_result(db);
+		fields = mysql_fetch_fields(res);
+		for (i = 0; i < mysql_num_fields(res); i++)
+			if (strcmp(fields[i].name, "type") == 0)
+				ntype = i;
+		while ((row = mysql_fetch_row(res)) != NULL) {
+			const char *type = row[ntype] != NULL ? row[ntype] : "NULL";
+			if (strcmp(type, "ALL") == 0 || strcmp(type, "index") == 0) {
+				fprintf(stderr, "\n  full scan (%s) in \"%s\":\n  %s\n",
+				    type, name, sql);
+				CU_FAIL("a request-path statement scans a table");
+			} else
+				CU_PASS("indexed");
+		}
+		mysql_free_result(res);
+		free(explain);
+		free(sql);
+	}
+}
+
+int
+main(void)
+{
+	CU_pSuite	s;
+
+	if (CU_initialize_registry() != CUE_SUCCESS)
+		return 99;
+	s = CU_add_suite("directory (real MariaDB, sample network)", init, clean);
+	CU_add_test(s, "migrate is safe to run twice", test_migrate_twice);
+	CU_add_test(s, "consult decisions from the database", test_sample_decisions);
+	CU_add_test(s, "mutation recipients from the database", test_sample_mutation);
+	CU_add_test(s, "lookups", test_lookups);
+	CU_add_test(s, "a lost connection is re-opened", test_reconnect);
+	CU_add_test(s, "every request-path statement uses an index",
+	    test_request_path_uses_indexes);
+	return test_run();
+}
