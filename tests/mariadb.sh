@@ -10,6 +10,7 @@
 # on exit, also on failure, Ctrl-C or SIGTERM. mariadb_stop does it at once.
 #
 # Works as root (CI runs as root): the server runs as the calling user.
+# KP_TEST_DB_OPTS adds server options (the benchmarks give it more memory).
 # When no MariaDB server is installed, mariadb_start exits 77 (automake's
 # "skipped"), or 99 (hard error) when KRUISPUNT_REQUIRE_DB=1.
 #
@@ -71,7 +72,7 @@ mariadb_start() {
 	    --log-error="$KP_TEST_DB_DIR/error.log" --user="$user" \
 	    --innodb-buffer-pool-size=64M --innodb-log-file-size=16M \
 	    --character-set-server=utf8mb4 --collation-server=utf8mb4_bin \
-	    --max-connections=200 </dev/null >/dev/null 2>&1 &
+	    --max-connections=200 ${KP_TEST_DB_OPTS:-} </dev/null >/dev/null 2>&1 &
 	KP_TEST_DB_PID=$!
 	i=0
 	until mariadb_root -e 'SELECT 1' >/dev/null 2>&1; do

@@ -1,0 +1,70 @@
+/*
+ * kruispunt - the audit trail: records in a hash chain per hub node, written
+ * durably (group commit) before any answer leaves.
+ *
+ * Copyright (C) 2026 the kruispunt authors
+ * SPDX-License-Identifier: GPL-2.0-or-later
+ */
+#ifndef KP_AUDIT_H
+#define KP_AUDIT_H
+
+#include <stdint.h>
+
+#define AUDIT_MAX_TARGETS	16
+#define AUDIT_TICKET_LEN	37
+#define AUDIT_HASH_LEN		65
+
+struct kp_config;
+
+struct audit_target {
+	char	institution[11];
+	char	status[33];
+	char	answer_digest[AUDIT_HASH_LEN];	/* "" when no answer */
+};
+
+/* One exchange or delivery. Empty strings are stored as NULL. */
+struct audit_record {
+	char			ticket[AUDIT_TICKET_LEN];
+	const char		*kind;		/* "exchange" or "delivery" */
+	const char		*operation;	/* Consult, ManageAccess, ... */
+	int64_t			received_us;	/* microseconds since the epoch */
+	int64_t			answered_us;
+	char			sender[11];
+	char			sender_cert[AUDIT_HASH_LEN];
+	char			message_id[129];
+	char			ssin[12];
+	char			quality[33];
+	char			service[33];
+	char			period_begin[11];
+	char			period_end[11];
+	char			decision[33];	/* OK, PARTIAL, ..., or a code */
+	char			reason[256];
+	char			authorization_id[65];
+	char			legal_basis[129];
+	char			request_digest[AUDIT_HASH_LEN];
+	char			answer_digest[AUDIT_HASH_LEN];
+	struct audit_target	targets[AUDIT_MAX_TARGETS];
+	int			ntargets;
+	/* set by audit_append */
+	uint64_t		seq;
+	char			prev_hash[AUDIT_HASH_LEN];
+	char			hash[AUDIT_HASH_LEN];
+};
+
+struct audit_log;
+
+void		 audit_ticket_new(char out[AUDIT_TICKET_LEN]);
+void		 audit_record_init(struct audit_record *, const char *kind,
+		    const char *operation);
+void		 audit_time_format(int64_t us, char out[27]);
+int64_t		 audit_now_us(void);
+void		 audit_sha256_hex(const void *, size_t, char out[AUDIT_HASH_LEN]);
+void		 audit_hash(const char *node, const struct audit_record *,
+		    char out[AUDIT_HASH_LEN]);
+struct audit_log *audit_open(const struct kp_config *, const char *node,
+		    char *err, size_t errlen);
+int		 audit_append(struct audit_log *, struct audit_record *);
+int		 audit_healthy(struct audit_log *);
+void		 audit_close(struct audit_log *);
+
+#endif

@@ -1,0 +1,322 @@
+/*
+ * kruispunt - WS-Security signing of outgoing envelopes.
+ *
+ * wsse_sign() adds to soap:Header a wsse:Security (mustUnderstand) holding
+ * the signer's certificate as a BinarySecurityToken, a wsu:Timestamp
+ * (Created, Expires = Created + ttl) and a ds:Signature (exclusive c14n,
+ * SHA-256, RSA-SHA256 or ECDSA-SHA256 after the key) whose two references
+ * cover soap:Body and the Timestamp by wsu:Id, the key named by a direct
+ * SecurityTokenReference to the token: what wsse_verify() and the common
+ * stacks expect. The key and certificate are loaded once per context.
+ *
+ * Copyright (C) 2026 the kruispunt authors
+ * SPDX-License-Identifier: GPL-2.0-or-later
+ */
+#include "build-config.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include <libxml/parser.h>
+#include <libxml/valid.h>
+#include <openssl/evp.h>
+#include <openssl/pem.h>
+#include <openssl/rand.h>
+#include <xmlsec/crypto.h>
+#include <xmlsec/templates.h>
+#include <xmlsec/transforms.h>
+
+#include "wsse_int.h"
+#include "xmalloc.h"
+
+/* Base64 of the certificate's DER, for the BinarySecurityToken. */
+static char *
+cert_base64(X509 *cert)
+{
+	unsigned char	*der = NULL;
+	char		*b64;
+	int		 len;
+
+	if ((len = i2d_X509(cert, &der)) <= 0)
+		return NULL;
+	b64 = xmalloc((size_t)(4 * ((len + 2) / 3) + 1));
+	EVP_EncodeBlock((unsigned char *)b64, der, len);
+	OPENSSL_free(der);
+	return b64;
+}
+
+/* Read a PEM file with a reader; NULL when it cannot. */
+static void *
+pem_read(const char *path, int key)
+{
+	FILE	*fp;
+	void	*obj;
+
+	if ((fp = fopen(path, "r")) == NULL)
+		return NULL;
+	obj = key ? (void *)PEM_read_PrivateKey(fp, NULL, NULL, NULL) :
+	    (void *)PEM_read_X509(fp, NULL, NULL, NULL);
+	fclose(fp);
+	return obj;
+}
+
+/* Load the signing key and certificate named by the options. */
+int
+wsse_sign_load(struct wsse_ctx *ctx, char *err, size_t errlen)
+{
+	EVP_PKEY	*pkey = NULL;
+	int		 rc = -1;
+
+	if ((pkey = pem_read(ctx->opt.key_file, 1)) == NULL) {
+		wsse_refuse(err, errlen, KP_INTERNAL, "%s: cannot read a PEM "
+		    "private key", ctx->opt.key_file);
+		goto cleanup;
+	}
+	if ((ctx->sign_cert = pem_read(ctx->opt.cert_file, 0)) == NULL) {
+		wsse_refuse(err, errlen, KP_INTERNAL, "%s: cannot read a PEM "
+		    "certificate", ctx->opt.cert_file);
+		goto cleanup;
+	}
+	if (X509_check_private_key(ctx->sign_cert, pkey) != 1) {
+		wsse_refuse(err, errlen, KP_INTERNAL, "%s does not hold the "
+		    "key of %s", ctx->opt.key_file, ctx->opt.cert_file);
+		goto cleanup;
+	}
+	ctx->sign_ec = EVP_PKEY_get_base_id(pkey) == EVP_PKEY_EC;
+	if (!ctx->sign_ec && EVP_PKEY_get_base_id(pkey) != EVP_PKEY_RSA) {
+		wsse_refuse(err, errlen, KP_INTERNAL, "%s: only RSA and EC keys "
+		    "can sign", ctx->opt.key_file);
+		goto cleanup;
+	}
+	if ((ctx->sign_bst = cert_base64(ctx->sign_cert)) == NULL ||
+	    (ctx->sign_key = wsse_key_from_evp(pkey)) == NULL) {
+		wsse_refuse(err, errlen, KP_INTERNAL, "cannot prepare the "
+		    "signing key");
+		goto cleanup;
+	}
+	rc = 0;
+cleanup:
+	EVP_PKEY_free(pkey);
+	return rc;
+}
+
+/* Free the signing key and certificate. */
+void
+wsse_sign_unload(struct wsse_ctx *ctx)
+{
+	if (ctx->sign_key != NULL)
+		xmlSecKeyDestroy(ctx->sign_key);
+	ctx->sign_key = NULL;
+	free(ctx->sign_bst);
+	ctx->sign_bst = NULL;
+	X509_free(ctx->sign_cert);
+	ctx->sign_cert = NULL;
+}
+
+/* xsd:dateTime in UTC with milliseconds. */
+static void
+format_time(int64_t ms, char *buf, size_t len)
+{
+	time_t		t = (time_t)(ms / 1000);
+	struct tm	tm;
+	char		s[32];
+
+	gmtime_r(&t, &tm);
+	strftime(s, sizeof(s), "%Y-%m-%dT%H:%M:%S", &tm);
+	snprintf(buf, len, "%s.%03dZ", s, (int)(ms % 1000));
+}
+
+/* A fresh id with a prefix: prefix-<16 hex digits>. */
+static void
+new_id(const char *prefix, char *buf, size_t len)
+{
+	unsigned char	r[8];
+	int		i, n;
+
+	if (RAND_bytes(r, sizeof(r)) != 1)
+		memset(r, 0, sizeof(r));
+	n = snprintf(buf, len, "%s-", prefix);
+	for (i = 0; i < 8 && (size_t)n + 2 < len; i++)
+		n += snprintf(buf + n, len - n, "%02x", r[i]);
+}
+
+/* Give n a wsu:Id (keeping one it has) and register it; the id in buf. */
+static int
+set_id(xmlDocPtr doc, xmlNodePtr n, xmlNsPtr wsu, const char *prefix,
+    char *buf, size_t len)
+{
+	xmlAttrPtr	 attr;
+	xmlChar		*old;
+
+	if ((attr = xmlHasNsProp(n, BAD_CAST "Id", BAD_CAST WSU_NS)) != NULL &&
+	    (old = xmlNodeGetContent((xmlNodePtr)attr)) != NULL) {
+		snprintf(buf, len, "#%s", (const char *)old);
+		xmlFree(old);
+	} else {
+		buf[0] = '#';
+		new_id(prefix, buf + 1, len - 1);
+		attr = xmlNewNsProp(n, wsu, BAD_CAST "Id", BAD_CAST (buf + 1));
+	}
+	if (xmlGetID(doc, BAD_CAST (buf + 1)) == attr)
+		return 0;
+	return xmlAddID(NULL, doc, BAD_CAST (buf + 1), attr) != NULL ? 0 : -1;
+}
+
+/* The wsu namespace, declared on the Envelope when it is not yet. */
+static xmlNsPtr
+wsu_ns(struct envelope *env)
+{
+	xmlNsPtr	ns = xmlSearchNsByHref(env->doc, env->body, BAD_CAST WSU_NS);
+
+	if (ns == NULL && xmlSearchNs(env->doc, env->root, BAD_CAST "wsu") == NULL)
+		ns = xmlNewNs(env->root, BAD_CAST WSU_NS, BAD_CAST "wsu");
+	return ns;
+}
+
+/* The header, created as the Envelope's first child when missing. */
+static xmlNodePtr
+ensure_header(struct envelope *env)
+{
+	xmlNodePtr	h;
+
+	if (env->header != NULL)
+		return env->header;
+	h = xmlNewDocNode(env->doc, env->root->ns, BAD_CAST "Header", NULL);
+	if (env->root->children != NULL)
+		xmlAddPrevSibling(env->root->children, h);
+	else
+		xmlAddChild(env->root, h);
+	env->header = h;
+	return h;
+}
+
+/* wsse:Security with the token and the Timestamp; the ids in bst/ts. */
+static xmlNodePtr
+add_security(struct wsse_ctx *ctx, struct envelope *env, xmlNsPtr wsu,
+    char *bst_id, char *ts_id, size_t idlen)
+{
+	xmlNodePtr	sec, bst, ts;
+	xmlNsPtr	wsse;
+	char		when[40];
+	int64_t		now = wsse_ctx_now(ctx);
+
+	sec = xmlNewChild(ensure_header(env), NULL, BAD_CAST "Security", NULL);
+	wsse = xmlNewNs(sec, BAD_CAST WSSE_NS, BAD_CAST "wsse");
+	xmlSetNs(sec, wsse);
+	xmlSetNsProp(sec, env->root->ns, BAD_CAST "mustUnderstand",
+	    BAD_CAST (env->soap_version == 12 ? "true" : "1"));
+	bst = xmlNewTextChild(sec, wsse, BAD_CAST "BinarySecurityToken",
+	    BAD_CAST ctx->sign_bst);
+	xmlSetProp(bst, BAD_CAST "EncodingType", BAD_CAST WSSE_BASE64);
+	xmlSetProp(bst, BAD_CAST "ValueType", BAD_CAST WSSE_X509V3);
+	ts = xmlNewChild(sec, wsu, BAD_CAST "Timestamp", NULL);
+	format_time(now, when, sizeof(when));
+	xmlNewTextChild(ts, wsu, BAD_CAST "Created", BAD_CAST when);
+	format_time(now + ctx->opt.ttl_ms, when, sizeof(when));
+	xmlNewTextChild(ts, wsu, BAD_CAST "Expires", BAD_CAST when);
+	if (set_id(env->doc, bst, wsu, "X509", bst_id, idlen) != 0 ||
+	    set_id(env->doc, ts, wsu, "TS", ts_id, idlen) != 0)
+		return NULL;
+	return sec;
+}
+
+/* The ds:Signature template over Body and Timestamp, with its STR. */
+static xmlNodePtr
+add_signature(struct wsse_ctx *ctx, xmlDocPtr doc, xmlNodePtr sec,
+    const char *body_id, const char *ts_id, const char *bst_id)
+{
+	xmlNodePtr	sig, ref, ki, str, r;
+	const char	*uris[2] = { body_id, ts_id };
+	int		i;
+
+	sig = xmlSecTmplSignatureCreateNsPref(doc, xmlSecTransformExclC14NId,
+	    ctx->sign_ec ? xmlSecTransformEcdsaSha256Id : xmlSecTransformRsaSha256Id,
+	    NULL, BAD_CAST "ds");
+	if (sig == NULL)
+		return NULL;
+	xmlAddChild(sec, sig);
+	for (i = 0; i < 2; i++) {
+		ref = xmlSecTmplSignatureAddReference(sig, xmlSecTransformSha256Id,
+		    NULL, BAD_CAST uris[i], NULL);
+		if (ref == NULL || xmlSecTmplReferenceAddTransform(ref,
+		    xmlSecTransformExclC14NId) == NULL)
+			return NULL;
+	}
+	if ((ki = xmlSecTmplSignatureEnsureKeyInfo(sig, NULL)) == NULL)
+		return NULL;
+	str = xmlNewChild(ki, sec->ns, BAD_CAST "SecurityTokenReference", NULL);
+	r = xmlNewChild(str, sec->ns, BAD_CAST "Reference", NULL);
+	xmlSetProp(r, BAD_CAST "URI", BAD_CAST bst_id);
+	xmlSetProp(r, BAD_CAST "ValueType", BAD_CAST WSSE_X509V3);
+	return sig;
+}
+
+/* Compute the signature with the context's key. */
+static enum kp_error
+sign_template(struct wsse_ctx *ctx, xmlNodePtr sig, char *reason, size_t rlen)
+{
+	xmlSecDSigCtxPtr d = &ctx->dsig;
+	enum kp_error	 e = KP_OK;
+
+	wsse_xmlsec_error_reset();
+	if (xmlSecDSigCtxInitialize(d, NULL) < 0)
+		return wsse_refuse(reason, rlen, KP_INTERNAL, "xmlsec: %s",
+		    wsse_xmlsec_error());
+	d->enabledReferenceUris = xmlSecTransformUriTypeSameDocument;
+	d->signKey = ctx->sign_key;
+	if (xmlSecDSigCtxSign(d, sig) < 0)
+		e = wsse_refuse(reason, rlen, KP_INTERNAL, "cannot sign: %s",
+		    wsse_xmlsec_error());
+	d->signKey = NULL;	/* the context's, not the dsig's */
+	xmlSecDSigCtxFinalize(d);
+	return e;
+}
+
+/* True when the header already holds a wsse:Security. */
+static int
+has_security(xmlNodePtr header)
+{
+	xmlNodePtr	n;
+
+	for (n = envelope_first_element(header); n != NULL;
+	    n = envelope_next_element(n))
+		if (envelope_is(n, WSSE_NS, "Security"))
+			return 1;
+	return 0;
+}
+
+/* Sign an outgoing envelope in place. */
+enum kp_error
+wsse_sign(struct wsse_ctx *ctx, xmlDocPtr doc, char *reason, size_t rlen)
+{
+	struct envelope	*env = NULL;
+	xmlNodePtr	 sec, sig;
+	xmlNsPtr	 wsu;
+	char		 body_id[48], ts_id[48], bst_id[48];
+	enum kp_error	 e;
+
+	if (ctx->sign_key == NULL)
+		return wsse_refuse(reason, rlen, KP_INTERNAL,
+		    "this context has no signing key");
+	if ((e = envelope_from_doc(doc, &env, reason, rlen)) != KP_OK)
+		return e;
+	if (has_security(env->header)) {
+		e = wsse_refuse(reason, rlen, KP_INVALID_MESSAGE,
+		    "the envelope already has a wsse:Security header");
+		goto cleanup;
+	}
+	if ((wsu = wsu_ns(env)) == NULL ||
+	    set_id(doc, env->body, wsu, "Body", body_id, sizeof(body_id)) != 0 ||
+	    (sec = add_security(ctx, env, wsu, bst_id, ts_id, sizeof(ts_id))) == NULL ||
+	    (sig = add_signature(ctx, doc, sec, body_id, ts_id, bst_id)) == NULL) {
+		e = wsse_refuse(reason, rlen, KP_INTERNAL, "cannot build the "
+		    "wsse:Security header (wsu prefix taken, or duplicate id)");
+		goto cleanup;
+	}
+	e = sign_template(ctx, sig, reason, rlen);
+cleanup:
+	envelope_free(env);
+	return e;
+}
