@@ -1,0 +1,236 @@
+/*
+ * kruispunt - outbound SOAP calls (raw bytes over HTTP or HTTPS, on gSOAP),
+ * with a kept-alive connection per endpoint.
+ *
+ * The hub forwards an envelope it built and signed itself, as bytes: no
+ * typed serialisation on the way (DESIGN.md: the payload travels as an
+ * opaque subtree). Each worker owns one struct forward, so its connections
+ * are never shared between threads; a call to an endpoint reuses the
+ * endpoint's connection (first TLS call ~8 ms, next ~1 ms) and reconnects
+ * when the peer closed it. The connect and the whole exchange are bounded
+ * by timeouts, and the answer's size by max_response (the input ends there,
+ * so a hostile institution cannot make the hub buffer without bound).
+ *
+ * Copyright (C) 2026 the kruispunt authors
+ * SPDX-License-Identifier: GPL-2.0-or-later
+ */
+#include "build-config.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "soapH.h"
+
+#include "forward.h"
+#include "xmalloc.h"
+
+#define FORWARD_MAX_CONNS	64
+
+struct forward_conn {
+	char		 endpoint[512];
+	struct soap	*soap;
+	size_t		 received;
+	int		 too_large;
+	long		 max;
+	size_t		(*frecv)(struct soap *, char *, size_t);
+};
+
+struct forward {
+	struct forward_options	 opt;
+	struct forward_conn	 conns[FORWARD_MAX_CONNS];
+	int			 nconns;
+};
+
+/* A client for one worker. */
+struct forward *
+forward_new(const struct forward_options *opt)
+{
+	struct forward	*f = xcalloc(1, sizeof(*f));
+
+	f->opt = *opt;
+	return f;
+}
+
+static void
+conn_close(struct forward_conn *c)
+{
+	if (c->soap == NULL)
+		return;
+	soap_destroy(c->soap);
+	soap_end(c->soap);
+	soap_free(c->soap);
+	c->soap = NULL;
+}
+
+/* Close every connection and free the client. */
+void
+forward_free(struct forward *f)
+{
+	int	i;
+
+	if (f == NULL)
+		return;
+	for (i = 0; i < f->nconns; i++)
+		conn_close(&f->conns[i]);
+	free(f);
+}
+
+/* Receive hook: ends the input past the size limit. */
+static size_t
+forward_recv(struct soap *soap, char *buf, size_t len)
+{
+	struct forward_conn	*c = soap->user;
+	size_t			 n;
+
+	if (c->too_large)
+		return 0;
+	n = c->frecv(soap, buf, len);
+	c->received += n;
+	if (c->received > (size_t)c->max + 64 * 1024) {
+		c->too_large = 1;
+		return 0;
+	}
+	return n;
+}
+
+static struct forward_conn *
+forward_conn(struct forward *f, const char *endpoint, char *err, size_t errlen)
+{
+	struct forward_conn	*c = NULL;
+	struct soap		*soap;
+	int			 i;
+
+	for (i = 0; i < f->nconns; i++)
+		if (strcmp(f->conns[i].endpoint, endpoint) == 0)
+			return &f->conns[i];
+	if (f->nconns < FORWARD_MAX_CONNS)
+		c = &f->conns[f->nconns++];
+	else {
+		/* full: drop the oldest */
+		conn_close(&f->conns[0]);
+		memmove(&f->conns[0], &f->conns[1],
+		    (FORWARD_MAX_CONNS - 1) * sizeof(f->conns[0]));
+		c = &f->conns[FORWARD_MAX_CONNS - 1];
+	}
+	memset(c, 0, sizeof(*c));
+	snprintf(c->endpoint, sizeof(c->endpoint), "%s", endpoint);
+	soap = soap_new1(SOAP_IO_KEEPALIVE);
+	soap->connect_timeout = -f->opt.connect_timeout_ms * 1000;
+	soap->send_timeout = -f->opt.timeout_ms * 1000;
+	soap->recv_timeout = -f->opt.timeout_ms * 1000;
+	soap->transfer_timeout = (f->opt.timeout_ms + 999) / 1000;
+	if (strncmp(endpoint, "https:", 6) == 0 &&
+	    soap_ssl_client_context(soap, SOAP_SSL_DEFAULT | SOAP_TLSv1_2 |
+	    SOAP_TLSv1_3, NULL, NULL, f->opt.ca_file, NULL, NULL) != SOAP_OK) {
+		snprintf(err, errlen, "TLS client context for %s failed", endpoint);
+		soap_free(soap);
+		f->nconns--;
+		return NULL;
+	}
+	c->soap = soap;
+	c->max = f->opt.max_response;
+	c->frecv = soap->frecv;
+	soap->frecv = forward_recv;
+	soap->user = c;
+	return c;
+}
+
+static void
+forward_error(struct soap *soap, char *err, size_t errlen)
+{
+	const char	*s = soap->error == SOAP_TCP_ERROR ? "connection failed" :
+	    soap->error == SOAP_EOF ? "connection closed or timed out" :
+	    soap->error == SOAP_SSL_ERROR ? "TLS error" : NULL;
+
+	if (s != NULL)
+		snprintf(err, errlen, "%s (gSOAP error %d)", s, soap->error);
+	else
+		snprintf(err, errlen, "gSOAP error %d", soap->error);
+}
+
+/*
+ * POST body to endpoint; 0 with the reply (any HTTP status), or -1 with err
+ * when no reply came (refused, timed out, too large, TLS failure).
+ */
+int
+forward_call(struct forward *f, const char *endpoint, const char *action,
+    int soap_version, const char *body, size_t len, struct forward_reply *r,
+    char *err, size_t errlen)
+{
+	struct forward_conn	*c;
+	struct soap		*soap;
+	char			*in, ctype[300];
+	size_t			 inlen = 0;
+	int			 attempt;
+
+	memset(r, 0, sizeof(*r));
+	if ((c = forward_conn(f, endpoint, err, errlen)) == NULL)
+		return -1;
+	soap = c->soap;
+	if (soap_version == 12)
+		snprintf(ctype, sizeof(ctype), "application/soap+xml; "
+		    "charset=utf-8; action=\"%s\"", action != NULL ? action : "");
+	else
+		snprintf(ctype, sizeof(ctype), "text/xml; charset=utf-8");
+	for (attempt = 0; attempt < 2; attempt++) {
+		c->received = 0;
+		c->too_large = 0;
+		soap->http_content = ctype;
+		soap->length = len;
+		if (soap_POST(soap, endpoint, soap_version == 12 ? NULL : action,
+		    ctype) != SOAP_OK || soap_send_raw(soap, body, len) !=
+		    SOAP_OK || soap_end_send(soap) != SOAP_OK) {
+			/* a kept-alive connection the peer closed: once more */
+			if (attempt == 0 && soap->error == SOAP_EOF) {
+				soap_closesock(soap);
+				continue;
+			}
+			forward_error(soap, err, errlen);
+			soap_closesock(soap);
+			return -1;
+		}
+		if (soap_begin_recv(soap) != SOAP_OK &&
+		    soap->error != SOAP_OK && soap->status < 400) {
+			if (attempt == 0 && soap->error == SOAP_EOF &&
+			    !c->too_large) {
+				soap_closesock(soap);
+				continue;
+			}
+			forward_error(soap, err, errlen);
+			soap_closesock(soap);
+			return -1;
+		}
+		break;
+	}
+	if (attempt == 2) {
+		forward_error(soap, err, errlen);
+		return -1;
+	}
+	in = soap_http_get_body(soap, &inlen);
+	if (c->too_large || inlen > (size_t)c->max) {
+		snprintf(err, errlen, "answer larger than %ld bytes", c->max);
+		soap_closesock(soap);
+		soap_end(soap);
+		return -1;
+	}
+	soap_end_recv(soap);
+	r->status = soap->status;
+	r->len = inlen;
+	r->body = xmalloc(inlen + 1);
+	memcpy(r->body, in != NULL ? in : "", inlen);
+	r->body[inlen] = '\0';
+	if (!soap->keep_alive)
+		soap_closesock(soap);
+	soap_destroy(soap);
+	soap_end(soap);
+	return 0;
+}
+
+/* Free a reply's body. */
+void
+forward_reply_clear(struct forward_reply *r)
+{
+	free(r->body);
+	memset(r, 0, sizeof(*r));
+}

@@ -1,0 +1,520 @@
+/*
+ * kruispunt - the HTTP(S) listener of kruispuntd and kruispunt-institution,
+ * on gSOAP: connections, keep-alive, limits, TLS, a pool of worker states.
+ *
+ * One thread per connection (at most max_connections; the accept loop waits
+ * for a free slot), each with its own gSOAP context copied from the
+ * listener's. A connection thread reads a request's raw bytes
+ * (soap_begin_recv, soap_http_get_body), then borrows one of the `workers`
+ * worker states (the expensive part: a database connection, an XML security
+ * context) for the time of the exchange, and answers with raw bytes. The
+ * request size is checked against the limit from the Content-Length before
+ * the body is read, and the body's length again after (gSOAP truncates a
+ * chunked body at recv_maxlength without an error): too large is HTTP 413 and
+ * the connection is closed. Idle keep-alive connections end after the read
+ * timeout.
+ *
+ * server_stop() (from a signal handler's flag) stops accepting, shuts the
+ * idle connections, and lets the exchanges in flight finish; server_run()
+ * returns when the last one did.
+ *
+ * Copyright (C) 2026 the kruispunt authors
+ * SPDX-License-Identifier: GPL-2.0-or-later
+ */
+#include "build-config.h"
+
+#include <sys/socket.h>
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <openssl/ssl.h>
+
+#include "soapH.h"
+
+#include "config.h"
+#include "log.h"
+#include "server.h"
+#include "xmalloc.h"
+
+struct conn {
+	struct server	*srv;
+	struct soap	*soap;
+	int		 busy;
+	size_t		 received;	/* bytes of this request so far */
+	int		 too_large;
+	size_t		(*frecv)(struct soap *, char *, size_t);
+	struct conn	*next, *prev;
+	X509		*peer_cert;
+	char		 peer[64];
+};
+
+struct server {
+	struct server_options	 opt;
+	struct server_ops	 ops;
+	struct soap		*master;
+	pthread_mutex_t		 mtx;
+	pthread_cond_t		 changed;	/* a state or a slot freed */
+	void			**states;
+	int			 nstates;
+	int			 nfree;
+	void			**free_states;
+	int			 active;	/* connection threads */
+	struct conn		*conns;
+	atomic_int		 stop;
+};
+
+/* ------------------------------------------------------------------ */
+/* Worker states                                                       */
+/* ------------------------------------------------------------------ */
+
+static void *
+state_acquire(struct server *s)
+{
+	void	*st;
+
+	pthread_mutex_lock(&s->mtx);
+	while (s->nfree == 0)
+		pthread_cond_wait(&s->changed, &s->mtx);
+	st = s->free_states[--s->nfree];
+	pthread_mutex_unlock(&s->mtx);
+	return st;
+}
+
+static void
+state_release(struct server *s, void *st)
+{
+	pthread_mutex_lock(&s->mtx);
+	s->free_states[s->nfree++] = st;
+	pthread_cond_broadcast(&s->changed);
+	pthread_mutex_unlock(&s->mtx);
+}
+
+/* ------------------------------------------------------------------ */
+/* Replies                                                             */
+/* ------------------------------------------------------------------ */
+
+/* Fill a reply with a copy of text. */
+void
+server_reply_text(struct server_reply *r, int status, const char *content_type,
+    const char *text)
+{
+	free(r->body);
+	r->status = status;
+	r->content_type = content_type;
+	r->len = strlen(text);
+	r->body = xstrndup(text, r->len);
+}
+
+static int
+conn_send(struct soap *soap, const struct server_reply *r)
+{
+	soap->http_content = r->content_type != NULL ? r->content_type :
+	    "text/plain; charset=utf-8";
+	soap->length = r->len;
+	if (soap_response(soap, SOAP_FILE + (r->status == 200 ? 0 : r->status)) ||
+	    soap_send_raw(soap, r->body != NULL ? r->body : "", r->len) ||
+	    soap_end_send(soap))
+		return -1;
+	return 0;
+}
+
+static void
+conn_handle(struct conn *c, const char *method, const char *body, size_t len,
+    struct server_reply *reply)
+{
+	struct server		*s = c->srv;
+	struct server_request	 req;
+	void			*st;
+
+	memset(&req, 0, sizeof(req));
+	req.method = method;
+	req.path = c->soap->path;
+	req.soap_action = c->soap->action;
+	req.body = body;
+	req.len = len;
+	req.peer_cert = c->peer_cert;
+	memcpy(req.peer, c->peer, sizeof(req.peer));
+	st = state_acquire(s);
+	s->ops.handle(st, &req, reply);
+	state_release(s, st);
+}
+
+/* gSOAP's GET hook: answer from the handler; SOAP_OK makes it SOAP_STOP. */
+static int
+conn_get(struct soap *soap)
+{
+	struct conn		*c = soap->user;
+	struct server_reply	 reply = { 404, NULL, NULL, 0 };
+
+	soap_end_recv(soap);
+	conn_handle(c, "GET", NULL, 0, &reply);
+	if (conn_send(soap, &reply) == -1) {
+		free(reply.body);
+		return soap->error;
+	}
+	free(reply.body);
+	return SOAP_OK;
+}
+
+static void
+conn_refuse(struct conn *c, int status, const char *text)
+{
+	struct server_request	req;
+	struct server_reply	reply = { status, NULL, NULL, 0 };
+
+	memset(&req, 0, sizeof(req));
+	req.method = "POST";
+	req.path = c->soap->path;
+	memcpy(req.peer, c->peer, sizeof(req.peer));
+	if (c->srv->ops.refused != NULL)
+		c->srv->ops.refused(c->srv->ops.arg, &req, status);
+	server_reply_text(&reply, status, "text/plain; charset=utf-8", text);
+	c->soap->keep_alive = 0;
+	conn_send(c->soap, &reply);
+	free(reply.body);
+}
+
+/* ------------------------------------------------------------------ */
+/* Connections                                                         */
+/* ------------------------------------------------------------------ */
+
+static void
+conn_set_busy(struct conn *c, int busy)
+{
+	pthread_mutex_lock(&c->srv->mtx);
+	c->busy = busy;
+	pthread_mutex_unlock(&c->srv->mtx);
+}
+
+/* The HTTP headers a request may have on top of max_message_size. */
+#define HEADER_ALLOWANCE	(64 * 1024)
+
+/*
+ * gSOAP's receive hook, wrapped: counts the bytes of the request and ends
+ * the input when they pass the limit, so that a chunked body (whose size is
+ * not announced) never makes the hub buffer more than the limit.
+ */
+static size_t
+conn_recv(struct soap *soap, char *buf, size_t len)
+{
+	struct conn	*c = soap->user;
+	size_t		 n;
+
+	if (c->too_large)
+		return 0;
+	n = c->frecv(soap, buf, len);
+	c->received += n;
+	if (c->received > (size_t)c->srv->opt.max_message_size +
+	    HEADER_ALLOWANCE) {
+		c->too_large = 1;
+		return 0;
+	}
+	return n;
+}
+
+/* Serve the requests of one connection until it closes. */
+static void
+conn_serve(struct conn *c)
+{
+	struct server		*s = c->srv;
+	struct soap		*soap = c->soap;
+	struct server_reply	 reply;
+	char			*body;
+	size_t			 len;
+
+	for (;;) {
+		if (atomic_load(&s->stop))
+			break;
+		soap->fget = conn_get;
+		soap->user = c;
+		c->received = 0;
+		c->too_large = 0;
+		if (soap_begin_recv(soap) != SOAP_OK) {
+			conn_set_busy(c, 1);
+			if (soap->error == SOAP_STOP && soap->keep_alive > 0)
+				goto next;	/* a GET, answered */
+			if (soap->error >= SOAP_GET_METHOD &&
+			    soap->error <= SOAP_HTTP_METHOD)
+				conn_refuse(c, 405, "method not allowed\n");
+			break;
+		}
+		conn_set_busy(c, 1);
+		if (soap->length > (ULONG64)s->opt.max_message_size) {
+			conn_refuse(c, 413, "message too large\n");
+			break;
+		}
+		len = 0;
+		body = soap_http_get_body(soap, &len);
+		if (c->too_large || len > (size_t)s->opt.max_message_size) {
+			c->too_large = 0;
+			conn_refuse(c, 413, "message too large\n");
+			break;
+		}
+		if (body == NULL || soap_end_recv(soap) != SOAP_OK)
+			break;
+		memset(&reply, 0, sizeof(reply));
+		conn_handle(c, "POST", body, len, &reply);
+		if (conn_send(soap, &reply) == -1) {
+			free(reply.body);
+			break;
+		}
+		free(reply.body);
+next:
+		soap_destroy(soap);
+		soap_end(soap);
+		conn_set_busy(c, 0);
+		if (!soap->keep_alive)
+			break;
+	}
+}
+
+static void *
+conn_thread(void *arg)
+{
+	struct conn	*c = arg;
+	struct server	*s = c->srv;
+	SSL		*ssl;
+
+	c->frecv = c->soap->frecv;
+	c->soap->frecv = conn_recv;
+	c->soap->user = c;
+	if (s->opt.tls && soap_ssl_accept(c->soap) != SOAP_OK) {
+		log_debug("server", "TLS handshake with %s failed", c->peer);
+	} else {
+		if (s->opt.tls && (ssl = c->soap->ssl) != NULL)
+			c->peer_cert = SSL_get1_peer_certificate(ssl);
+		conn_serve(c);
+	}
+	X509_free(c->peer_cert);
+	soap_destroy(c->soap);
+	soap_end(c->soap);
+	soap_free(c->soap);
+
+	pthread_mutex_lock(&s->mtx);
+	if (c->prev != NULL)
+		c->prev->next = c->next;
+	else
+		s->conns = c->next;
+	if (c->next != NULL)
+		c->next->prev = c->prev;
+	s->active--;
+	pthread_cond_broadcast(&s->changed);
+	pthread_mutex_unlock(&s->mtx);
+	free(c);
+	return NULL;
+}
+
+/* ------------------------------------------------------------------ */
+/* The listener                                                        */
+/* ------------------------------------------------------------------ */
+
+static int
+server_tls(struct server *s, char *err, size_t errlen)
+{
+	unsigned short	flags = SOAP_TLSv1_2 | SOAP_TLSv1_3;
+	SSL_CTX		*ctx;
+
+	if (s->opt.tls_client_auth == CLIENT_AUTH_REQUIRE)
+		flags |= SOAP_SSL_REQUIRE_CLIENT_AUTHENTICATION;
+	if (soap_ssl_server_context(s->master, flags, NULL, NULL,
+	    s->opt.tls_client_auth != CLIENT_AUTH_NONE ? s->opt.tls_client_ca :
+	    NULL, NULL, NULL, NULL, "kruispunt") != SOAP_OK) {
+		snprintf(err, errlen, "TLS: cannot set up the server context");
+		return -1;
+	}
+	ctx = s->master->ctx;
+	if (SSL_CTX_use_certificate_chain_file(ctx, s->opt.tls_certificate) != 1 ||
+	    SSL_CTX_use_PrivateKey_file(ctx, s->opt.tls_key,
+	    SSL_FILETYPE_PEM) != 1 || SSL_CTX_check_private_key(ctx) != 1) {
+		snprintf(err, errlen, "TLS: cannot use certificate %s with key "
+		    "%s", s->opt.tls_certificate, s->opt.tls_key);
+		return -1;
+	}
+	SSL_CTX_set_min_proto_version(ctx, TLS1_2_VERSION);
+	if (s->opt.tls_client_auth == CLIENT_AUTH_OPTIONAL)
+		SSL_CTX_set_verify(ctx, SSL_VERIFY_PEER, NULL);
+	return 0;
+}
+
+/* Set up the listener and the worker states; NULL with err. */
+struct server *
+server_new(const struct server_options *opt, const struct server_ops *ops,
+    char *err, size_t errlen)
+{
+	struct server	*s = xcalloc(1, sizeof(*s));
+	int		 i;
+
+	s->opt = *opt;
+	s->ops = *ops;
+	pthread_mutex_init(&s->mtx, NULL);
+	pthread_cond_init(&s->changed, NULL);
+	s->master = soap_new1(SOAP_IO_KEEPALIVE);
+	s->master->bind_flags = SO_REUSEADDR;
+	s->master->accept_timeout = -200000;	/* poll the stop flag */
+	s->master->recv_timeout = -opt->read_timeout_ms * 1000;
+	s->master->send_timeout = -opt->send_timeout_ms * 1000;
+	s->master->max_keep_alive = 10000;
+	if (opt->tls && server_tls(s, err, errlen) == -1)
+		goto fail;
+	if (!soap_valid_socket(soap_bind(s->master, opt->listen, opt->port,
+	    opt->max_connections))) {
+		snprintf(err, errlen, "cannot listen on %s port %d: %s",
+		    opt->listen, opt->port, strerror(s->master->errnum));
+		goto fail;
+	}
+	s->nstates = opt->workers;
+	s->states = xcalloc((size_t)s->nstates, sizeof(void *));
+	s->free_states = xcalloc((size_t)s->nstates, sizeof(void *));
+	for (i = 0; i < s->nstates; i++) {
+		if ((s->states[i] = ops->worker_new(ops->arg)) == NULL) {
+			snprintf(err, errlen, "cannot set up worker %d", i + 1);
+			goto fail;
+		}
+		s->free_states[s->nfree++] = s->states[i];
+	}
+	return s;
+fail:
+	server_free(s);
+	return NULL;
+}
+
+/* The port actually bound (for port 0 in tests). */
+int
+server_port(const struct server *s)
+{
+	struct sockaddr_storage	ss;
+	socklen_t		len = sizeof(ss);
+
+	if (getsockname(s->master->master, (struct sockaddr *)&ss, &len) == -1)
+		return -1;
+	if (ss.ss_family == AF_INET6)
+		return ntohs(((struct sockaddr_in6 *)&ss)->sin6_port);
+	return ntohs(((struct sockaddr_in *)&ss)->sin_port);
+}
+
+static void
+server_accept_one(struct server *s)
+{
+	struct conn	*c;
+	pthread_t	 t;
+	pthread_attr_t	 attr;
+	unsigned int	 ip;
+
+	if (!soap_valid_socket(soap_accept(s->master))) {
+		if (s->master->errnum != 0 && !atomic_load(&s->stop)) {
+			log_warnx("server: accept: %s", strerror(s->master->errnum));
+			usleep(10000);
+		}
+		return;
+	}
+	c = xcalloc(1, sizeof(*c));
+	c->srv = s;
+	c->soap = soap_copy(s->master);
+	s->master->socket = SOAP_INVALID_SOCKET;
+	ip = c->soap->ip;
+	snprintf(c->peer, sizeof(c->peer), "%u.%u.%u.%u", ip >> 24 & 255,
+	    ip >> 16 & 255, ip >> 8 & 255, ip & 255);
+	pthread_mutex_lock(&s->mtx);
+	c->next = s->conns;
+	if (s->conns != NULL)
+		s->conns->prev = c;
+	s->conns = c;
+	s->active++;
+	pthread_mutex_unlock(&s->mtx);
+	pthread_attr_init(&attr);
+	pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
+	pthread_attr_setstacksize(&attr, 1024 * 1024);
+	if (pthread_create(&t, &attr, conn_thread, c) != 0) {
+		log_warnx("server: cannot start a connection thread");
+		pthread_mutex_lock(&s->mtx);
+		s->conns = c->next;
+		if (c->next != NULL)
+			c->next->prev = NULL;
+		s->active--;
+		pthread_mutex_unlock(&s->mtx);
+		soap_free(c->soap);
+		free(c);
+	}
+	pthread_attr_destroy(&attr);
+}
+
+/* Accept and serve until server_stop(); then wait for the exchanges in
+ * flight. */
+int
+server_run(struct server *s)
+{
+	struct conn	*c;
+	struct timespec	 deadline;
+
+	while (!atomic_load(&s->stop)) {
+		pthread_mutex_lock(&s->mtx);
+		while (s->active >= s->opt.max_connections &&
+		    !atomic_load(&s->stop)) {
+			clock_gettime(CLOCK_REALTIME, &deadline);
+			deadline.tv_nsec += 200000000;
+			if (deadline.tv_nsec >= 1000000000) {
+				deadline.tv_sec++;
+				deadline.tv_nsec -= 1000000000;
+			}
+			pthread_cond_timedwait(&s->changed, &s->mtx, &deadline);
+		}
+		pthread_mutex_unlock(&s->mtx);
+		if (!atomic_load(&s->stop))
+			server_accept_one(s);
+	}
+	/* Stop: idle connections are shut, busy ones finish their exchange. */
+	clock_gettime(CLOCK_REALTIME, &deadline);
+	deadline.tv_sec += 30;
+	pthread_mutex_lock(&s->mtx);
+	while (s->active > 0) {
+		for (c = s->conns; c != NULL; c = c->next)
+			if (!c->busy && soap_valid_socket(c->soap->socket))
+				shutdown(c->soap->socket, SHUT_RDWR);
+		if (pthread_cond_timedwait(&s->changed, &s->mtx, &deadline) ==
+		    ETIMEDOUT) {
+			log_warnx("server: %d connection%s still busy after 30 s",
+			    s->active, s->active == 1 ? "" : "s");
+			break;
+		}
+	}
+	pthread_mutex_unlock(&s->mtx);
+	return 0;
+}
+
+/* Ask server_run() to return (safe from a signal-handling thread). */
+void
+server_stop(struct server *s)
+{
+	atomic_store(&s->stop, 1);
+}
+
+/* Free the server and its worker states (after server_run returned). */
+void
+server_free(struct server *s)
+{
+	int	i;
+
+	if (s == NULL)
+		return;
+	for (i = 0; s->states != NULL && i < s->nstates; i++)
+		if (s->states[i] != NULL)
+			s->ops.worker_free(s->states[i]);
+	free(s->states);
+	free(s->free_states);
+	if (s->master != NULL) {
+		soap_destroy(s->master);
+		soap_end(s->master);
+		soap_free(s->master);
+	}
+	pthread_mutex_destroy(&s->mtx);
+	pthread_cond_destroy(&s->changed);
+	free(s);
+}
