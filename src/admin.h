@@ -33,6 +33,7 @@ struct admin_cmd {
 /* Each area of the tool has a table, ended by an entry with phrase NULL. */
 extern const struct admin_cmd admin_directory_cmds[];
 extern const struct admin_cmd admin_wsse_cmds[];
+extern const struct admin_cmd admin_send_cmds[];
 
 /* A --name option of a command: with a value, or a flag. */
 struct admin_opt {
