@@ -221,6 +221,13 @@ db_query_errno(const struct db_query *q)
 	return q->st != NULL ? mysql_stmt_errno(q->st) : CR_OUT_OF_MEMORY;
 }
 
+/* Rows changed by the last statement (1 inserted, 2 updated, 0 neither). */
+unsigned long long
+db_query_affected(const struct db_query *q)
+{
+	return (unsigned long long)mysql_stmt_affected_rows(q->st);
+}
+
 /* The error text of the last failed call on q. */
 const char *
 db_query_error(const struct db_query *q)

@@ -13,9 +13,9 @@
 
 struct kp_config;
 
-#define DB_MAX_COLS	16
+#define DB_MAX_COLS	12
 #define DB_MAX_PARAMS	16
-#define DB_COL_LEN	1024
+#define DB_COL_LEN	4096
 
 /*
  * A prepared statement whose parameters and result columns travel as text
@@ -44,6 +44,7 @@ int	 db_query_fetch(struct db_query *);
 const char *db_query_col(const struct db_query *, unsigned int);
 void	 db_query_close(struct db_query *);
 unsigned int db_query_errno(const struct db_query *);
+unsigned long long db_query_affected(const struct db_query *);
 const char *db_query_error(const struct db_query *);
 int	 db_error_is_retryable(unsigned int mysql_errno);
 

@@ -40,6 +40,13 @@ enum dir_query_id {
 	Q_CERTIFICATE,
 	Q_QUALITY,
 	Q_INSTITUTION,
+	Q_CERT_BY_SKI,
+	Q_CERT_BY_THUMBPRINT,
+	Q_CERT_BY_SERIAL,
+	Q_LIST,
+	Q_UNREGISTER,
+	Q_REGISTER,		/* from here: inserts, no lookup to EXPLAIN */
+	Q_MESSAGE_SEEN,
 	Q_COUNT
 };
 
@@ -79,6 +86,28 @@ static const struct {
 	[Q_INSTITUTION] = { "institution",
 	    "SELECT id, name, sector, endpoint, active FROM institution "
 	    "WHERE id = ?" },
+	[Q_CERT_BY_SKI] = { "certificate by subject key identifier",
+	    "SELECT pem, issuer FROM certificate WHERE ski = ? AND NOT revoked" },
+	[Q_CERT_BY_THUMBPRINT] = { "certificate by thumbprint",
+	    "SELECT pem, issuer FROM certificate WHERE thumbprint_sha1 = ? AND "
+	    "NOT revoked" },
+	[Q_CERT_BY_SERIAL] = { "certificate by serial number",
+	    "SELECT pem, issuer FROM certificate WHERE serial = ? AND "
+	    "NOT revoked" },
+	[Q_REGISTER] = { "register a file",
+	    "INSERT INTO person_file (ssin, institution, quality, begin_date, "
+	    "end_date) VALUES (?, ?, ?, ?, ?) ON DUPLICATE KEY UPDATE "
+	    "end_date = VALUES(end_date)" },
+	[Q_UNREGISTER] = { "end a file",
+	    "UPDATE person_file SET end_date = ? WHERE ssin = ? AND "
+	    "institution = ? AND quality = ? AND begin_date = ?" },
+	[Q_LIST] = { "files of an institution on a person",
+	    "SELECT quality, begin_date, end_date FROM person_file WHERE "
+	    "ssin = ? AND institution = ? ORDER BY quality, begin_date" },
+	[Q_MESSAGE_SEEN] = { "remember a MessageId",
+	    "INSERT INTO message_seen (sender, message_id, expires_at) VALUES "
+	    "(?, ?, ?) ON DUPLICATE KEY UPDATE expires_at = IF(expires_at < "
+	    "UTC_TIMESTAMP(6), VALUES(expires_at), expires_at)" },
 };
 
 struct directory {
@@ -477,6 +506,103 @@ directory_mutation_free(struct dir_mutation *m)
 }
 
 /* ------------------------------------------------------------------ */
+/* Writes of the request path                                          */
+/* ------------------------------------------------------------------ */
+
+/* A certificate referred to by SKI, thumbprint or serial (hex); fills
+ * *pem (malloc'ed) and issuer of each candidate through a callback. */
+int
+directory_certificates(struct directory *d, enum dir_cert_key key,
+    const char *value, int (*match)(void *, const char *pem,
+    const char *issuer), void *arg)
+{
+	enum dir_query_id id = key == DIR_CERT_SKI ? Q_CERT_BY_SKI :
+	    key == DIR_CERT_THUMBPRINT ? Q_CERT_BY_THUMBPRINT : Q_CERT_BY_SERIAL;
+	const char *const p[] = { value };
+	int		 rc, found = 0;
+
+	if (dir_exec(d, id, p) == -1)
+		return -1;
+	while ((rc = db_query_fetch(&d->q[id])) == 1)
+		if (!found && match(arg, db_query_col(&d->q[id], 0),
+		    db_query_col(&d->q[id], 1)))
+			found = 1;
+	return rc == -1 ? -1 : found;
+}
+
+static int
+dir_write(struct directory *d, enum dir_query_id id, const char *const *p,
+    unsigned long long *affected)
+{
+	if (dir_exec(d, id, p) == -1)
+		return -1;
+	*affected = db_query_affected(&d->q[id]);
+	return 0;
+}
+
+/* Record that institution holds a file on ssin; 0 or -1. */
+int
+directory_register(struct directory *d, const char *ssin,
+    const char *institution, const char *quality, const char *begin,
+    const char *end)
+{
+	const char *const	p[] = { ssin, institution, quality, begin,
+				    end != NULL && *end ? end : NULL };
+	unsigned long long	n;
+
+	return dir_write(d, Q_REGISTER, p, &n);
+}
+
+/* End a file: 1 done, 0 no such file, -1 error. */
+int
+directory_unregister(struct directory *d, const char *ssin,
+    const char *institution, const char *quality, const char *begin,
+    const char *end)
+{
+	const char *const	p[] = { end, ssin, institution, quality, begin };
+	unsigned long long	n;
+
+	if (dir_write(d, Q_UNREGISTER, p, &n) == -1)
+		return -1;
+	return n > 0 ? 1 : 0;
+}
+
+/* The files institution holds on ssin, through a callback; 0 or -1. */
+int
+directory_list(struct directory *d, const char *ssin, const char *institution,
+    void (*each)(void *, const char *quality, const char *begin,
+    const char *end), void *arg)
+{
+	const char *const	p[] = { ssin, institution };
+	int			rc;
+
+	if (dir_exec(d, Q_LIST, p) == -1)
+		return -1;
+	while ((rc = db_query_fetch(&d->q[Q_LIST])) == 1)
+		each(arg, db_query_col(&d->q[Q_LIST], 0),
+		    db_query_col(&d->q[Q_LIST], 1),
+		    db_query_col(&d->q[Q_LIST], 2));
+	return rc;
+}
+
+/*
+ * Remember sender's MessageId until expires ("YYYY-MM-DD HH:MM:SS.ffffff",
+ * UTC): 1 new (or an expired one reused), 0 already seen, -1 error. Shared
+ * by every hub node through the database (the primary key decides).
+ */
+int
+directory_message_seen(struct directory *d, const char *sender,
+    const char *message_id, const char *expires)
+{
+	const char *const	p[] = { sender, message_id, expires };
+	unsigned long long	n;
+
+	if (dir_write(d, Q_MESSAGE_SEEN, p, &n) == -1)
+		return -1;
+	return n > 0 ? 1 : 0;
+}
+
+/* ------------------------------------------------------------------ */
 /* For tests                                                           */
 /* ------------------------------------------------------------------ */
 
@@ -484,7 +610,7 @@ directory_mutation_free(struct dir_mutation *m)
 size_t
 directory_query_count(void)
 {
-	return Q_COUNT;
+	return Q_REGISTER;	/* the lookups (and the UPDATE by key) */
 }
 
 /* Statement i's SQL, and its name in *name. */

@@ -60,7 +60,24 @@ int	directory_mutation(struct directory *, const char *ssin,
 	    const char *mutation_type, struct dir_mutation *);
 void	directory_mutation_free(struct dir_mutation *);
 
-/* The request-path statements, for tests that EXPLAIN them. */
+enum dir_cert_key { DIR_CERT_SKI, DIR_CERT_THUMBPRINT, DIR_CERT_SERIAL };
+
+int	directory_certificates(struct directory *, enum dir_cert_key,
+	    const char *value, int (*match)(void *, const char *pem,
+	    const char *issuer), void *arg);
+int	directory_register(struct directory *, const char *ssin,
+	    const char *institution, const char *quality, const char *begin,
+	    const char *end);
+int	directory_unregister(struct directory *, const char *ssin,
+	    const char *institution, const char *quality, const char *begin,
+	    const char *end);
+int	directory_list(struct directory *, const char *ssin,
+	    const char *institution, void (*each)(void *, const char *quality,
+	    const char *begin, const char *end), void *arg);
+int	directory_message_seen(struct directory *, const char *sender,
+	    const char *message_id, const char *expires);
+
+/* The request-path lookups, for tests that EXPLAIN them. */
 size_t	directory_query_count(void);
 const char *directory_query_sql(size_t, const char **name);
 

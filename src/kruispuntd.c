@@ -9,10 +9,80 @@
 #include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
 
 #include "config.h"
+#include "daemon.h"
+#include "hub.h"
 #include "log.h"
+#include "server.h"
 #include "version.h"
+
+static struct server	*srv;
+static struct hub	*hub;
+
+static void
+on_stop(void *arg)
+{
+	(void)arg;
+	server_stop(srv);
+}
+
+static void
+on_reload(void *arg)
+{
+	(void)arg;
+	hub_reload(hub);
+}
+
+/* Run the hub until SIGTERM; the exit status. */
+static int
+serve(struct kp_config *cf, int foreground)
+{
+	struct server_options	 so;
+	struct server_ops	 ops;
+	char			 err[1024];
+
+	daemon_signals_block();
+	if (!foreground && daemon_detach() == -1)
+		fatal("cannot run as a daemon");
+	log_init("kruispuntd", foreground, (enum log_level)cf->log_level);
+	if (cf->log_debug != NULL)
+		log_set_debug(cf->log_debug);
+	if ((hub = hub_new(cf, err, sizeof(err))) == NULL)
+		fatalx("%s", err);
+	memset(&so, 0, sizeof(so));
+	so.listen = cf->hub_listen;
+	so.port = cf->hub_port;
+	so.workers = cf->hub_workers;
+	so.max_connections = cf->hub_max_connections;
+	so.max_message_size = cf->max_message_size;
+	so.read_timeout_ms = cf->read_timeout;
+	so.send_timeout_ms = cf->send_timeout;
+	so.tls = cf->tls_enabled;
+	so.tls_certificate = cf->tls_certificate;
+	so.tls_key = cf->tls_key;
+	so.tls_client_auth = cf->tls_client_auth;
+	so.tls_client_ca = cf->tls_client_ca;
+	hub_server_ops(hub, &ops);
+	if ((srv = server_new(&so, &ops, err, sizeof(err))) == NULL)
+		fatalx("%s", err);
+	if (cf->hub_pid_file != NULL && daemon_pidfile(cf->hub_pid_file) == -1)
+		fatalx("cannot write the pid file %s", cf->hub_pid_file);
+	if (daemon_signals_start(on_stop, on_reload, NULL) == -1)
+		fatalx("cannot start the signal thread");
+	log_info("kruispuntd %s node=%s listening on %s://%s:%d workers=%d",
+	    PACKAGE_VERSION, cf->hub_node, cf->tls_enabled ? "https" : "http",
+	    cf->hub_listen, server_port(srv), cf->hub_workers);
+	server_run(srv);
+	server_free(srv);
+	hub_free(hub);
+	if (cf->hub_pid_file != NULL)
+		unlink(cf->hub_pid_file);
+	log_info("kruispuntd stopped");
+	return 0;
+}
 
 static void
 usage(FILE *fp)
@@ -94,13 +164,13 @@ main(int argc, char *argv[])
 		config_free(cf);
 		return 0;
 	}
-	if (debug != NULL)
-		log_set_debug(debug);
-	(void)foreground;
-	/* The request pipeline (listener, dispatch, audit) is built by the
-	 * hub pipeline work; until then only the configuration check runs. */
-	log_warnx("kruispuntd %s cannot serve requests yet: this build has "
-	    "only the configuration check (-n)", PACKAGE_VERSION);
+	if (verbose)
+		cf->log_level = LOG_LEVEL_DEBUG;
+	if (debug != NULL) {
+		free(cf->log_debug);
+		cf->log_debug = strdup(debug);
+	}
+	ch = serve(cf, foreground);
 	config_free(cf);
-	return 1;
+	return ch;
 }

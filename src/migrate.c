@@ -31,13 +31,23 @@
 #define MIGRATE_LOCK	"kruispunt_schema_migrate"
 #define MIGRATE_MAX	1000
 
-/* Where the schema files are: $KRUISPUNT_SQL_DIR or the installed ones. */
+/*
+ * Where the schema files are: $KRUISPUNT_SQL_DIR, else the sql directory of
+ * $KRUISPUNT_DATA_DIR, else the installed ones.
+ */
 const char *
 migrate_default_dir(void)
 {
+	static char	 buf[4096];
 	const char	*env = getenv("KRUISPUNT_SQL_DIR");
 
-	return env != NULL && *env != '\0' ? env : KP_DATADIR "/sql";
+	if (env != NULL && *env != '\0')
+		return env;
+	if ((env = getenv("KRUISPUNT_DATA_DIR")) != NULL && *env != '\0') {
+		snprintf(buf, sizeof(buf), "%s/sql", env);
+		return buf;
+	}
+	return KP_DATADIR "/sql";
 }
 
 /* The version recorded in the database (0: none); 0 or -1. */

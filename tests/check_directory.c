@@ -271,7 +271,7 @@ static void
 test_request_path_uses_indexes(void)
 {
 	/* per statement, in the order of directory.c's dir_queries[] */
-	static const char *const values[][2] = {
+	static const char *const values[][5] = {
 		{ "78031914571", NULL },		/* person files */
 		{ "WAGES", "INSURED" },		/* authorisations for */
 		{ "WAGES", NULL },			/* authorisations service */
@@ -282,6 +282,11 @@ test_request_path_uses_indexes(void)
 		{ "ffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffff", NULL },
 		{ "INSURED", NULL },			/* quality */
 		{ FUND1, NULL },			/* institution */
+		{ "0123abcd", NULL },			/* certificate by SKI */
+		{ "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa", NULL },
+		{ "1", NULL },				/* by serial */
+		{ "78031914571", FUND1 },		/* list */
+		{ "2026-01-01", "78031914571", FUND1, "INSURED", "2010-01-01" },
 	};
 	MYSQL_RES	*res;
 	MYSQL_ROW	 row;

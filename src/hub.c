@@ -1,0 +1,1094 @@
+/*
+ * kruispunt - the hub's exchange pipeline: parse, verify, identify, decide,
+ * forward, audit, sign, answer (DESIGN.md, "One exchange, end to end").
+ *
+ * Every POST is one exchange with a fresh ticket. Each step either moves on
+ * or ends the exchange with a refusal code; whatever the outcome, the audit
+ * record is written (and committed) before anything is sent back, and if it
+ * cannot be written the requester gets INTERNAL and no data: the hub fails
+ * closed. Who the sender is comes only from the verified signing certificate
+ * and the directory's registration of it; the request's Body must conform to
+ * the wire contract's schema; the payload is never interpreted, only copied
+ * (as a subtree) and digested.
+ *
+ * Consult: the decision (src/dispatch.c) names the target institutions; the
+ * hub signs one ProvideData per target, sends them in parallel (one thread
+ * per extra target, each on its own kept-alive connection), verifies each
+ * answer's signature against the certificate registered to that very
+ * institution, and builds the ConsultResponse: OK when every target
+ * answered, PARTIAL when some did, TARGET_UNAVAILABLE when none did.
+ *
+ * Copyright (C) 2026 the kruispunt authors
+ * SPDX-License-Identifier: GPL-2.0-or-later
+ */
+#include "build-config.h"
+
+#include <errno.h>
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <libxml/xmlschemas.h>
+#include <openssl/bn.h>
+#include <openssl/pem.h>
+
+#include "audit.h"
+#include "certificate.h"
+#include "config.h"
+#include "directory.h"
+#include "dispatch.h"
+#include "envelope.h"
+#include "forward.h"
+#include "hub.h"
+#include "log.h"
+#include "replay.h"
+#include "soapmsg.h"
+#include "ssin.h"
+#include "wsse.h"
+#include "xmalloc.h"
+
+#ifndef KP_DATADIR
+#define KP_DATADIR "/usr/local/share/kruispunt"
+#endif
+
+#define HUB_PARALLEL	8	/* targets asked at once */
+#define INSTITUTION_ACTION "urn:kruispunt:institution:1#"
+
+struct hub {
+	const struct kp_config	*cf;
+	struct audit_log	*audit;
+	struct replay		*replay;
+	xmlSchemaPtr		 schema;
+	char			*wsdl;
+	char			*xsd_hub;
+	char			*xsd_institution;
+	struct envelope_limits	 limits;
+	atomic_int		 reload;
+	atomic_ulong		 exchanges;
+	atomic_ulong		 refused[KP_ERROR_COUNT];
+};
+
+struct hub_worker {
+	struct hub		*hub;
+	struct directory	*dir;
+	struct wsse_ctx		*wsse;
+	struct forward		*fwd[HUB_PARALLEL];
+	xmlSchemaValidCtxtPtr	 vctx;
+	int			 reload_seen;
+	/* what the last certificate lookup found */
+	int			 found;
+	int			 lookup_failed;
+	struct dir_institution	 inst;
+	bool			 revoked;
+	char			 schema_error[256];
+};
+
+/* One exchange in progress. */
+struct exchange {
+	struct hub_worker	*w;
+	struct audit_record	 rec;
+	struct envelope		*env;
+	int			 soap_version;
+	xmlNodePtr		 req;
+	const char		*op;
+	struct dir_institution	 sender;
+	enum kp_error		 code;
+	char			 reason[256];
+	char			 status[32];	/* OK, PARTIAL, ... */
+	xmlDocPtr		 answer;
+};
+
+/* ------------------------------------------------------------------ */
+/* Set-up                                                              */
+/* ------------------------------------------------------------------ */
+
+/* Where the WSDL, XSD and SQL files are: $KRUISPUNT_DATA_DIR or installed. */
+const char *
+hub_data_dir(void)
+{
+	const char	*env = getenv("KRUISPUNT_DATA_DIR");
+
+	return env != NULL && *env != '\0' ? env : KP_DATADIR;
+}
+
+static char *
+hub_read_file(const char *dir, const char *name, char *err, size_t errlen)
+{
+	char	*path, *buf;
+	FILE	*fp;
+	long	 n;
+
+	xasprintf(&path, "%s/%s", dir, name);
+	if ((fp = fopen(path, "r")) == NULL) {
+		snprintf(err, errlen, "%s: %s", path, strerror(errno));
+		free(path);
+		return NULL;
+	}
+	fseek(fp, 0, SEEK_END);
+	n = ftell(fp);
+	rewind(fp);
+	buf = xmalloc((size_t)n + 1);
+	if (fread(buf, 1, (size_t)n, fp) != (size_t)n)
+		n = 0;
+	buf[n] = '\0';
+	fclose(fp);
+	free(path);
+	return buf;
+}
+
+/* The WSDL with every soap:address location replaced by the hub's URL. */
+static char *
+hub_wsdl(const char *wsdl, const char *url)
+{
+	const char	*placeholder = "https://kruispunt.invalid/kruispunt";
+	const char	*p, *q;
+	char		*out;
+	size_t		 n = 0, pl = strlen(placeholder), ul = strlen(url);
+
+	out = xmalloc(strlen(wsdl) + 4 * ul + 1);
+	for (p = wsdl; (q = strstr(p, placeholder)) != NULL; p = q + pl) {
+		memcpy(out + n, p, (size_t)(q - p));
+		n += (size_t)(q - p);
+		memcpy(out + n, url, ul);
+		n += ul;
+	}
+	strcpy(out + n, p);
+	return out;
+}
+
+static void
+hub_schema_error(void *ctx, const char *fmt, ...)
+{
+	struct hub_worker	*w = ctx;
+	va_list			 ap;
+
+	if (w->schema_error[0] != '\0')
+		return;		/* the first error says enough */
+	va_start(ap, fmt);
+	vsnprintf(w->schema_error, sizeof(w->schema_error), fmt, ap);
+	va_end(ap);
+	w->schema_error[strcspn(w->schema_error, "\n")] = '\0';
+}
+
+/* Set up what the workers share; NULL with err. */
+struct hub *
+hub_new(const struct kp_config *cf, char *err, size_t errlen)
+{
+	struct hub		*h = xcalloc(1, sizeof(*h));
+	xmlSchemaParserCtxtPtr	 pc;
+	const char		*dir = hub_data_dir();
+	char			*path, *wsdl, url[600];
+
+	h->cf = cf;
+	envelope_limits_default(&h->limits);
+	h->limits.max_size = (size_t)cf->max_message_size;
+	h->limits.max_depth = cf->max_depth;
+	h->limits.max_attributes = cf->max_attributes;
+	if (wsse_global_init(err, errlen) == -1)
+		goto fail;
+	xasprintf(&path, "%s/xsd/institution.xsd", dir);
+	pc = xmlSchemaNewParserCtxt(path);
+	h->schema = xmlSchemaParse(pc);
+	xmlSchemaFreeParserCtxt(pc);
+	if (h->schema == NULL) {
+		snprintf(err, errlen, "cannot load the wire contract schema %s",
+		    path);
+		free(path);
+		goto fail;
+	}
+	free(path);
+	if ((wsdl = hub_read_file(dir, "wsdl/kruispunt.wsdl", err, errlen)) ==
+	    NULL || (h->xsd_hub = hub_read_file(dir, "xsd/kruispunt.xsd", err,
+	    errlen)) == NULL || (h->xsd_institution = hub_read_file(dir,
+	    "xsd/institution.xsd", err, errlen)) == NULL) {
+		free(wsdl);
+		goto fail;
+	}
+	if (cf->hub_public_url != NULL)
+		snprintf(url, sizeof(url), "%s", cf->hub_public_url);
+	else
+		snprintf(url, sizeof(url), "%s://%s:%d/kruispunt",
+		    cf->tls_enabled ? "https" : "http", cf->hub_listen,
+		    cf->hub_port);
+	h->wsdl = hub_wsdl(wsdl, url);
+	free(wsdl);
+	h->replay = replay_memory_new(1 << 20);
+	if ((h->audit = audit_open(cf, cf->hub_node, err, errlen)) == NULL)
+		goto fail;
+	return h;
+fail:
+	hub_free(h);
+	return NULL;
+}
+
+/* Free what hub_new made (after the server stopped). */
+void
+hub_free(struct hub *h)
+{
+	if (h == NULL)
+		return;
+	audit_close(h->audit);
+	if (h->replay != NULL)
+		replay_free(h->replay);
+	if (h->schema != NULL)
+		xmlSchemaFree(h->schema);
+	free(h->wsdl);
+	free(h->xsd_hub);
+	free(h->xsd_institution);
+	free(h);
+}
+
+/* Ask every worker to reload its trust anchors and CRL (SIGHUP). */
+void
+hub_reload(struct hub *h)
+{
+	atomic_fetch_add(&h->reload, 1);
+}
+
+/* ------------------------------------------------------------------ */
+/* The registered-certificate lookup                                    */
+/* ------------------------------------------------------------------ */
+
+struct cert_match {
+	const struct wsse_keyref *ref;
+	X509			**out;
+};
+
+/* Normalise an RFC 2253 name: no blanks after separators, case folded. */
+static void
+name_norm(const char *in, char *out, size_t len)
+{
+	size_t	n = 0;
+
+	for (; *in != '\0' && n + 1 < len; in++) {
+		if ((*in == ' ') && n > 0 && (out[n - 1] == ',' ||
+		    out[n - 1] == '=' || out[n - 1] == '+'))
+			continue;
+		if (*in == ' ' && (in[1] == ',' || in[1] == '=' || in[1] == '+'))
+			continue;
+		out[n++] = (char)(*in >= 'A' && *in <= 'Z' ? *in + 32 : *in);
+	}
+	out[n] = '\0';
+}
+
+static int
+hub_cert_match(void *arg, const char *pem, const char *issuer)
+{
+	struct cert_match	*m = arg;
+	char			 a[1001], b[1001];
+	BIO			*bio;
+	X509			*x;
+
+	if (m->ref->kind == WSSE_KEYREF_ISSUER_SERIAL) {
+		name_norm(issuer, a, sizeof(a));
+		name_norm(m->ref->issuer != NULL ? m->ref->issuer : "", b,
+		    sizeof(b));
+		if (strcmp(a, b) != 0)
+			return 0;
+	}
+	if ((bio = BIO_new_mem_buf(pem, -1)) == NULL)
+		return 0;
+	x = PEM_read_bio_X509(bio, NULL, NULL, NULL);
+	BIO_free(bio);
+	if (x == NULL)
+		return 0;
+	*m->out = x;
+	return 1;
+}
+
+/* wsse's lookup: is this certificate registered, or which one is meant? */
+static int
+hub_lookup(void *arg, const struct wsse_keyref *ref, X509 **cert)
+{
+	struct hub_worker	*w = arg;
+	struct cert_match	 m = { ref, cert };
+	struct cert_info	 info;
+	char			 hex[257];
+	BIGNUM			*bn = NULL;
+	char			*serial;
+	int			 rc;
+
+	w->found = 0;
+	if (ref->kind != WSSE_KEYREF_TOKEN) {
+		*cert = NULL;
+		if (ref->kind == WSSE_KEYREF_ISSUER_SERIAL) {
+			if (ref->serial == NULL || BN_dec2bn(&bn, ref->serial) == 0)
+				return 0;
+			serial = BN_bn2hex(bn);
+			rc = directory_certificates(w->dir, DIR_CERT_SERIAL,
+			    serial, hub_cert_match, &m);
+			OPENSSL_free(serial);
+			BN_free(bn);
+		} else {
+			if (ref->len * 2 >= sizeof(hex))
+				return 0;
+			certificate_hex(ref->data, ref->len, hex);
+			rc = directory_certificates(w->dir, ref->kind ==
+			    WSSE_KEYREF_SKI ? DIR_CERT_SKI : DIR_CERT_THUMBPRINT,
+			    hex, hub_cert_match, &m);
+		}
+		if (rc != 1)
+			return rc;
+	}
+	if (certificate_info(*cert != NULL && ref->kind != WSSE_KEYREF_TOKEN ?
+	    *cert : ref->cert, &info) == -1)
+		return 0;
+	rc = directory_certificate(w->dir, info.fingerprint, &w->inst,
+	    &w->revoked);
+	if (rc == -1) {
+		w->lookup_failed = 1;
+		return -1;
+	}
+	w->found = rc == 1;
+	if (rc == 0 && *cert != NULL && ref->kind != WSSE_KEYREF_TOKEN) {
+		X509_free(*cert);
+		*cert = NULL;
+	}
+	return rc;
+}
+
+/* ------------------------------------------------------------------ */
+/* Workers                                                             */
+/* ------------------------------------------------------------------ */
+
+static struct wsse_ctx *
+hub_wsse(struct hub_worker *w, char *err, size_t errlen)
+{
+	const struct kp_config	*cf = w->hub->cf;
+	struct wsse_options	 o;
+
+	wsse_options_default(&o);
+	o.ca_file = cf->trust_ca_file;
+	o.crl_file = cf->trust_crl_file;
+	o.clock_skew_ms = cf->clock_skew;
+	o.max_age_ms = cf->max_message_age;
+	o.lookup = hub_lookup;
+	o.lookup_arg = w;
+	o.replay = w->hub->replay;
+	o.key_file = cf->signing_key;
+	o.cert_file = cf->signing_certificate;
+	o.ttl_ms = cf->max_message_age;
+	return wsse_ctx_new(&o, err, errlen);
+}
+
+static void
+hub_worker_free(void *state)
+{
+	struct hub_worker	*w = state;
+	int			 i;
+
+	if (w == NULL)
+		return;
+	directory_close(w->dir);
+	if (w->wsse != NULL)
+		wsse_ctx_free(w->wsse);
+	for (i = 0; i < HUB_PARALLEL; i++)
+		forward_free(w->fwd[i]);
+	if (w->vctx != NULL)
+		xmlSchemaFreeValidCtxt(w->vctx);
+	free(w);
+}
+
+static void *
+hub_worker_new(void *arg)
+{
+	struct hub		*h = arg;
+	struct hub_worker	*w = xcalloc(1, sizeof(*w));
+	struct forward_options	 fo;
+	char			 err[512];
+	int			 i;
+
+	w->hub = h;
+	if ((w->dir = directory_open(h->cf, err, sizeof(err))) == NULL ||
+	    (w->wsse = hub_wsse(w, err, sizeof(err))) == NULL) {
+		log_warnx("worker: %s", err);
+		hub_worker_free(w);
+		return NULL;
+	}
+	fo.connect_timeout_ms = h->cf->connect_timeout;
+	fo.timeout_ms = h->cf->target_timeout;
+	fo.max_response = h->cf->max_message_size;
+	fo.ca_file = h->cf->trust_ca_file;
+	for (i = 0; i < HUB_PARALLEL; i++)
+		w->fwd[i] = forward_new(&fo);
+	w->vctx = xmlSchemaNewValidCtxt(h->schema);
+	xmlSchemaSetValidErrors(w->vctx, hub_schema_error, hub_schema_error, w);
+	w->reload_seen = atomic_load(&h->reload);
+	return w;
+}
+
+/* ------------------------------------------------------------------ */
+/* Steps                                                               */
+/* ------------------------------------------------------------------ */
+
+static int
+refuse(struct exchange *x, enum kp_error code, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
+/* End the exchange with a refusal; always returns -1. */
+static int
+refuse(struct exchange *x, enum kp_error code, const char *fmt, ...)
+{
+	va_list	ap;
+
+	x->code = code;
+	va_start(ap, fmt);
+	vsnprintf(x->reason, sizeof(x->reason), fmt, ap);
+	va_end(ap);
+	return -1;
+}
+
+static int
+step_verify(struct exchange *x)
+{
+	struct hub_worker	*w = x->w;
+	struct wsse_result	 res;
+	enum kp_error		 e;
+
+	w->found = 0;
+	w->lookup_failed = 0;
+	memset(&res, 0, sizeof(res));
+	e = wsse_verify(w->wsse, x->env, &res);
+	if (res.fingerprint[0] != '\0')
+		snprintf(x->rec.sender_cert, sizeof(x->rec.sender_cert), "%s",
+		    res.fingerprint);
+	if (e != KP_OK) {
+		refuse(x, w->lookup_failed ? KP_INTERNAL : e, "%s",
+		    w->lookup_failed ? "the directory could not be read" :
+		    res.reason);
+		wsse_result_clear(&res);
+		return -1;
+	}
+	wsse_result_clear(&res);
+	if (!w->found)
+		return refuse(x, KP_UNKNOWN_SENDER, "the signing certificate is "
+		    "not registered");
+	if (w->revoked)
+		return refuse(x, KP_UNKNOWN_SENDER, "the signing certificate is "
+		    "revoked in the directory");
+	if (!w->inst.active)
+		return refuse(x, KP_UNKNOWN_SENDER, "institution %s is not "
+		    "active", w->inst.id);
+	x->sender = w->inst;
+	snprintf(x->rec.sender, sizeof(x->rec.sender), "%s", x->sender.id);
+	return 0;
+}
+
+/* Which operation, and is its Body what the schema says? */
+static int
+step_operation(struct exchange *x)
+{
+	static const char *const ops[][2] = {
+		{ "ConsultRequest", "Consult" },
+		{ "ManageAccessRequest", "ManageAccess" },
+		{ "PublishMutationRequest", "PublishMutation" },
+	};
+	struct hub_worker	*w = x->w;
+	size_t			 i;
+
+	x->req = x->env->payload;
+	for (i = 0; x->req != NULL && i < sizeof(ops) / sizeof(ops[0]); i++)
+		if (envelope_is(x->req, KP_NS, ops[i][0]))
+			x->op = ops[i][1];
+	if (x->op == NULL)
+		return refuse(x, KP_INVALID_MESSAGE, "the Body holds no request "
+		    "of wire contract v1 (ConsultRequest, ManageAccessRequest, "
+		    "PublishMutationRequest)");
+	x->rec.operation = x->op;
+	w->schema_error[0] = '\0';
+	if (xmlSchemaValidateOneElement(w->vctx, x->req) != 0)
+		return refuse(x, KP_INVALID_MESSAGE, "%s does not conform to "
+		    "the schema: %s", x->op, w->schema_error[0] ?
+		    w->schema_error : "invalid");
+	return 0;
+}
+
+/* The fields every request has; SSIN and MessageId checks. */
+static int
+step_fields(struct exchange *x)
+{
+	struct audit_record	*r = &x->rec;
+	xmlNodePtr		 period;
+	char			 expires[27];
+	enum ssin_status	 st;
+	int			 rc;
+
+	soapmsg_text(x->req, KP_NS, "MessageId", r->message_id,
+	    sizeof(r->message_id));
+	soapmsg_text(x->req, KP_NS, "Ssin", r->ssin, sizeof(r->ssin));
+	soapmsg_text(x->req, KP_NS, "Quality", r->quality, sizeof(r->quality));
+	if (soapmsg_text(x->req, KP_NS, "Service", r->service,
+	    sizeof(r->service)) == NULL)
+		soapmsg_text(x->req, KP_NS, "MutationType", r->service,
+		    sizeof(r->service));
+	if ((period = soapmsg_child(x->req, KP_NS, "Period")) != NULL) {
+		soapmsg_text(period, KP_NS, "Begin", r->period_begin,
+		    sizeof(r->period_begin));
+		soapmsg_text(period, KP_NS, "End", r->period_end,
+		    sizeof(r->period_end));
+	}
+	soapmsg_digest(soapmsg_child(x->req, KP_NS, "Payload"),
+	    r->request_digest);
+	if ((st = ssin_parse(r->ssin, NULL)) != SSIN_OK)
+		return refuse(x, KP_INVALID_SSIN, "SSIN %s: %s", r->ssin,
+		    ssin_strerror(st));
+	audit_time_format(r->received_us + (int64_t)x->w->hub->cf->max_message_age *
+	    1000 * 2, expires);
+	rc = directory_message_seen(x->w->dir, x->sender.id, r->message_id,
+	    expires);
+	if (rc == -1)
+		return refuse(x, KP_INTERNAL, "the replay store could not be "
+		    "written: %s", directory_error(x->w->dir));
+	if (rc == 0)
+		return refuse(x, KP_REPLAY, "MessageId %s was already used by "
+		    "%s", r->message_id, x->sender.id);
+	return 0;
+}
+
+/* ------------------------------------------------------------------ */
+/* Consult                                                             */
+/* ------------------------------------------------------------------ */
+
+struct call {
+	struct hub_worker	*w;
+	struct forward		*fwd;
+	const char		*endpoint;
+	char			*body;
+	size_t			 len;
+	struct forward_reply	 reply;
+	int			 rc;
+	char			 err[256];
+	pthread_t		 thread;
+	int			 threaded;
+};
+
+static void *
+call_run(void *arg)
+{
+	struct call	*c = arg;
+
+	c->rc = forward_call(c->fwd, c->endpoint, INSTITUTION_ACTION
+	    "ProvideData", 11, c->body, c->len, &c->reply, c->err,
+	    sizeof(c->err));
+	return NULL;
+}
+
+/* The signed ProvideData for one target. */
+static int
+consult_request(struct exchange *x, const struct consult_decision *d,
+    const struct dir_file *target, char **out, size_t *len)
+{
+	struct audit_record	*r = &x->rec;
+	xmlDocPtr		 doc;
+	xmlNodePtr		 body, req, period, payload, p;
+	char			 reason[256];
+	int			 rc;
+
+	(void)target;
+	doc = soapmsg_new(11, &body);
+	req = soapmsg_add(body, KI_NS, "ProvideDataRequest", NULL);
+	soapmsg_add(req, KI_NS, "Ticket", r->ticket);
+	soapmsg_add(req, KI_NS, "Requester", x->sender.id);
+	soapmsg_add(req, KI_NS, "RequesterQuality", r->quality);
+	soapmsg_add(req, KI_NS, "Service", r->service);
+	soapmsg_add(req, KI_NS, "Ssin", r->ssin);
+	period = soapmsg_add(req, KI_NS, "Period", NULL);
+	soapmsg_add_kp(period, "Begin", r->period_begin);
+	if (r->period_end[0] != '\0')
+		soapmsg_add_kp(period, "End", r->period_end);
+	soapmsg_add(req, KI_NS, "Authorization", d->authorization->legal_basis);
+	if ((p = soapmsg_child(x->req, KP_NS, "Payload")) != NULL) {
+		payload = soapmsg_add(req, KI_NS, "Payload", NULL);
+		soapmsg_copy_children(payload, p);
+	}
+	rc = wsse_sign(x->w->wsse, doc, reason, sizeof(reason)) == KP_OK &&
+	    soapmsg_serialize(doc, out, len) == 0 ? 0 : -1;
+	if (rc == -1)
+		log_warnx("ticket=%s signing the ProvideData failed: %s",
+		    r->ticket, reason);
+	xmlFreeDoc(doc);
+	return rc;
+}
+
+/*
+ * Check one target's answer: parsed, signed by that institution, a
+ * ProvideDataResponse. Returns the status text (OK, NO_DATA, UNAVAILABLE);
+ * *env keeps the parsed answer for its payload.
+ */
+static const char *
+consult_answer(struct exchange *x, const struct dir_file *target,
+    struct call *c, struct envelope **env, xmlNodePtr *resp, char *why,
+    size_t whylen)
+{
+	struct hub_worker	*w = x->w;
+	struct wsse_result	 res;
+	char			 reason[256], code[64], ticket[64], text[256];
+	char			 status[32];
+
+	*env = NULL;
+	*resp = NULL;
+	if (c->rc == -1) {
+		snprintf(why, whylen, "%s", c->err);
+		return "UNAVAILABLE";
+	}
+	if (envelope_parse(c->reply.body, c->reply.len, &w->hub->limits, env,
+	    reason, sizeof(reason)) != KP_OK) {
+		snprintf(why, whylen, "answer not a SOAP message: %s", reason);
+		return "UNAVAILABLE";
+	}
+	if (soapmsg_read_fault((*env)->body, code, sizeof(code), ticket,
+	    sizeof(ticket), text, sizeof(text))) {
+		snprintf(why, whylen, "fault %.60s %.200s", code, text);
+		return "UNAVAILABLE";
+	}
+	memset(&res, 0, sizeof(res));
+	w->found = 0;
+	if (wsse_verify(w->wsse, *env, &res) != KP_OK || !w->found ||
+	    w->revoked || strcmp(w->inst.id, target->institution) != 0) {
+		snprintf(why, whylen, "answer not signed by %s: %s",
+		    target->institution, res.error != KP_OK ? res.reason :
+		    "certificate registered to another institution");
+		wsse_result_clear(&res);
+		return "UNAVAILABLE";
+	}
+	wsse_result_clear(&res);
+	*resp = (*env)->payload;
+	if (*resp == NULL || !envelope_is(*resp, KI_NS, "ProvideDataResponse") ||
+	    soapmsg_text(*resp, KI_NS, "Status", status, sizeof(status)) ==
+	    NULL || (strcmp(status, "OK") != 0 && strcmp(status, "NO_DATA") != 0)) {
+		snprintf(why, whylen, "answer is not a ProvideDataResponse");
+		*resp = NULL;
+		return "UNAVAILABLE";
+	}
+	return strcmp(status, "OK") == 0 ? "OK" : "NO_DATA";
+}
+
+/* Ask the targets, in parallel, and build the ConsultResponse. */
+static int
+consult_forward(struct exchange *x, const struct consult_decision *d)
+{
+	struct hub_worker	*w = x->w;
+	struct audit_record	*r = &x->rec;
+	struct call		 calls[HUB_PARALLEL];
+	struct envelope		*envs[HUB_PARALLEL];
+	xmlNodePtr		 resps[HUB_PARALLEL], body, cr, ans, p;
+	const char		*st[HUB_PARALLEL];
+	char			 why[300];
+	size_t			 n = d->ntargets, i;
+	int			 ok = 0;
+
+	if (n > HUB_PARALLEL)
+		n = HUB_PARALLEL;	/* the directory never names more */
+	memset(calls, 0, sizeof(calls));
+	for (i = 0; i < n; i++) {
+		const struct dir_file *t = d->targets[i].file;
+		struct dir_institution inst;
+		calls[i].w = w;
+		calls[i].fwd = w->fwd[i];
+		calls[i].rc = -1;
+		if (directory_institution(w->dir, t->institution, &inst) != 1 ||
+		    inst.endpoint[0] == '\0') {
+			snprintf(calls[i].err, sizeof(calls[i].err),
+			    "no endpoint for %s", t->institution);
+			continue;
+		}
+		calls[i].endpoint = xstrdup(inst.endpoint);
+		if (consult_request(x, d, t, &calls[i].body, &calls[i].len) == -1)
+			return refuse(x, KP_INTERNAL, "could not sign the request "
+			    "to %s", t->institution);
+		if (i > 0 && pthread_create(&calls[i].thread, NULL, call_run,
+		    &calls[i]) == 0)
+			calls[i].threaded = 1;
+	}
+	for (i = 0; i < n; i++)
+		if (calls[i].endpoint != NULL && !calls[i].threaded)
+			call_run(&calls[i]);
+	for (i = 0; i < n; i++)
+		if (calls[i].threaded)
+			pthread_join(calls[i].thread, NULL);
+
+	x->answer = soapmsg_new(x->soap_version, &body);
+	cr = soapmsg_add_kp(body, "ConsultResponse", NULL);
+	soapmsg_add_kp(cr, "Ticket", r->ticket);
+	p = soapmsg_add_kp(cr, "Status", "OK");
+	for (i = 0; i < n; i++) {
+		const struct dir_file *t = d->targets[i].file;
+		struct audit_target *at = &r->targets[r->ntargets++];
+		why[0] = '\0';
+		st[i] = consult_answer(x, t, &calls[i], &envs[i], &resps[i], why,
+		    sizeof(why));
+		snprintf(at->institution, sizeof(at->institution), "%s",
+		    t->institution);
+		snprintf(at->status, sizeof(at->status), "%s", st[i]);
+		if (strcmp(st[i], "UNAVAILABLE") != 0)
+			ok++;
+		else
+			log_info("ticket=%s target=%s unavailable: %s", r->ticket,
+			    t->institution, why);
+		ans = soapmsg_add_kp(cr, "Answer", NULL);
+		soapmsg_add_kp(ans, "Source", t->institution);
+		soapmsg_add_kp(ans, "Status", st[i]);
+		if (resps[i] != NULL &&
+		    (resps[i] = soapmsg_child(resps[i], KI_NS, "Payload")) != NULL) {
+			soapmsg_digest(resps[i], at->answer_digest);
+			soapmsg_copy_children(soapmsg_add_kp(ans, "Payload", NULL),
+			    resps[i]);
+		}
+		envelope_free(envs[i]);
+		forward_reply_clear(&calls[i].reply);
+		free(calls[i].body);
+		free((char *)(uintptr_t)calls[i].endpoint);
+	}
+	if (ok == 0) {
+		xmlFreeDoc(x->answer);
+		x->answer = NULL;
+		return refuse(x, KP_TARGET_UNAVAILABLE, "%s",
+		    n == 1 ? "the institution holding the data did not answer" :
+		    "none of the institutions holding the data answered");
+	}
+	snprintf(x->status, sizeof(x->status), "%s", (size_t)ok == n ? "OK" :
+	    "PARTIAL");
+	xmlNodeSetContent(p, BAD_CAST x->status);
+	return 0;
+}
+
+static int
+hub_consult(struct exchange *x)
+{
+	struct audit_record	*r = &x->rec;
+	struct consult_request	 q;
+	struct consult_decision	 d;
+	struct dir_consult	 c;
+	xmlNodePtr		 body, cr;
+	int			 rc;
+
+	memset(&q, 0, sizeof(q));
+	if (period_parse(r->period_begin, r->period_end, &q.period) == -1)
+		return refuse(x, KP_INVALID_MESSAGE, "the Period ends before it "
+		    "begins");
+	if (directory_consult(x->w->dir, r->ssin, r->service, r->quality, &c) ==
+	    -1)
+		return refuse(x, KP_INTERNAL, "the directory could not be read: "
+		    "%s", directory_error(x->w->dir));
+	q.requester = x->sender.id;
+	q.requester_sector = x->sender.sector;
+	q.service = r->service;
+	q.quality = r->quality;
+	q.today = day_today();
+	dispatch_consult(&q, &c.facts, &d);
+	if (d.authorization != NULL) {
+		snprintf(r->authorization_id, sizeof(r->authorization_id), "%s",
+		    d.authorization->id);
+		snprintf(r->legal_basis, sizeof(r->legal_basis), "%s",
+		    d.authorization->legal_basis);
+	}
+	if (d.code != KP_OK)
+		rc = refuse(x, d.code, "%s", d.reason);
+	else if (d.ntargets == 0) {
+		/* "only once": not in the network; not a refusal */
+		snprintf(x->status, sizeof(x->status), "NOT_AVAILABLE_IN_NETWORK");
+		x->answer = soapmsg_new(x->soap_version, &body);
+		cr = soapmsg_add_kp(body, "ConsultResponse", NULL);
+		soapmsg_add_kp(cr, "Ticket", r->ticket);
+		soapmsg_add_kp(cr, "Status", x->status);
+		rc = 0;
+	} else
+		rc = consult_forward(x, &d);
+	dispatch_consult_free(&d);
+	directory_consult_free(&c);
+	return rc;
+}
+
+/* ------------------------------------------------------------------ */
+/* ManageAccess                                                        */
+/* ------------------------------------------------------------------ */
+
+struct list_ctx {
+	xmlNodePtr	 resp;
+	const char	*quality;
+};
+
+static void
+list_one(void *arg, const char *quality, const char *begin, const char *end)
+{
+	struct list_ctx	*l = arg;
+	xmlNodePtr	 reg, period;
+
+	if (l->quality[0] != '\0' && strcmp(l->quality, quality) != 0)
+		return;
+	reg = soapmsg_add_kp(l->resp, "Registration", NULL);
+	soapmsg_add_kp(reg, "Quality", quality);
+	period = soapmsg_add_kp(reg, "Period", NULL);
+	soapmsg_add_kp(period, "Begin", begin);
+	if (end != NULL && *end != '\0')
+		soapmsg_add_kp(period, "End", end);
+}
+
+static int
+hub_manage_access(struct exchange *x)
+{
+	struct audit_record	*r = &x->rec;
+	struct access_request	 q;
+	struct access_facts	 f;
+	struct access_decision	 d;
+	struct list_ctx		 l;
+	xmlNodePtr		 body, resp, status;
+	char			 action[16], sector[CODE_LEN], today[DAY_TEXT_LEN];
+	struct period		 p;
+	int			 rc;
+
+	soapmsg_text(x->req, KP_NS, "Action", action, sizeof(action));
+	x->answer = soapmsg_new(x->soap_version, &body);
+	resp = soapmsg_add_kp(body, "ManageAccessResponse", NULL);
+	soapmsg_add_kp(resp, "Ticket", r->ticket);
+	status = soapmsg_add_kp(resp, "Status", "OK");
+	snprintf(x->status, sizeof(x->status), "OK");
+	if (strcmp(action, "LIST") == 0) {
+		l.resp = resp;
+		l.quality = r->quality;
+		if (directory_list(x->w->dir, r->ssin, x->sender.id, list_one,
+		    &l) == -1)
+			return refuse(x, KP_INTERNAL, "the directory could not be "
+			    "read: %s", directory_error(x->w->dir));
+		snprintf(x->reason, sizeof(x->reason), "listed");
+		return 0;
+	}
+	if (r->quality[0] == '\0' || r->period_begin[0] == '\0')
+		return refuse(x, KP_INVALID_MESSAGE, "%s needs a Quality and a "
+		    "Period", action);
+	if (period_parse(r->period_begin, r->period_end, &p) == -1)
+		return refuse(x, KP_INVALID_MESSAGE, "the Period ends before it "
+		    "begins");
+	if ((rc = directory_quality_sector(x->w->dir, r->quality, sector)) == -1)
+		return refuse(x, KP_INTERNAL, "the directory could not be read: "
+		    "%s", directory_error(x->w->dir));
+	q.requester = x->sender.id;
+	q.requester_sector = x->sender.sector;
+	q.quality = r->quality;
+	f.quality_known = rc == 1;
+	f.quality_sector = sector;
+	dispatch_manage_access(&q, &f, &d);
+	if (d.code != KP_OK)
+		return refuse(x, d.code, "%s", d.reason);
+	if (strcmp(action, "REGISTER") == 0) {
+		if (directory_register(x->w->dir, r->ssin, x->sender.id,
+		    r->quality, r->period_begin, r->period_end) == -1)
+			return refuse(x, KP_INTERNAL, "the directory could not "
+			    "be written: %s", directory_error(x->w->dir));
+		snprintf(x->reason, sizeof(x->reason), "registered");
+		return 0;
+	}
+	day_format(day_today(), today);
+	rc = directory_unregister(x->w->dir, r->ssin, x->sender.id, r->quality,
+	    r->period_begin, r->period_end[0] ? r->period_end : today);
+	if (rc == -1)
+		return refuse(x, KP_INTERNAL, "the directory could not be "
+		    "written: %s", directory_error(x->w->dir));
+	if (rc == 0) {
+		xmlNodeSetContent(status, BAD_CAST "NOT_REGISTERED");
+		snprintf(x->status, sizeof(x->status), "NOT_REGISTERED");
+	}
+	snprintf(x->reason, sizeof(x->reason), rc ? "ended" : "no such file");
+	return 0;
+}
+
+/* ------------------------------------------------------------------ */
+/* One exchange                                                        */
+/* ------------------------------------------------------------------ */
+
+static void
+exchange_reply(struct exchange *x, struct server_reply *reply)
+{
+	char		reason[256];
+	xmlDocPtr	doc = x->answer;
+	int		fault = x->code != KP_OK;
+
+	if (fault)
+		doc = soapmsg_fault(x->soap_version, x->code, x->reason,
+		    x->rec.ticket);
+	if (wsse_sign(x->w->wsse, doc, reason, sizeof(reason)) != KP_OK)
+		log_warnx("ticket=%s signing the answer failed: %s",
+		    x->rec.ticket, reason);
+	reply->status = fault ? 500 : 200;
+	reply->content_type = soapmsg_content_type(x->soap_version);
+	if (soapmsg_serialize(doc, &reply->body, &reply->len) == -1)
+		server_reply_text(reply, 500, "text/plain; charset=utf-8",
+		    "INTERNAL\n");
+	if (doc != x->answer)
+		xmlFreeDoc(doc);
+}
+
+/* Audit the exchange; on failure the answer becomes INTERNAL (no data). */
+static void
+exchange_audit(struct exchange *x)
+{
+	struct audit_record	*r = &x->rec;
+
+	snprintf(r->decision, sizeof(r->decision), "%s", x->code != KP_OK ?
+	    kp_strerror(x->code) : x->status);
+	snprintf(r->reason, sizeof(r->reason), "%s", x->reason);
+	if (x->code == KP_OK && x->answer != NULL)
+		soapmsg_digest(envelope_first_element(
+		    xmlDocGetRootElement(x->answer)->children->next),
+		    r->answer_digest);
+	r->answered_us = audit_now_us();
+	if (audit_append(x->w->hub->audit, r) == 0)
+		return;
+	log_warnx("ticket=%s the audit record could not be written: "
+	    "answering INTERNAL", r->ticket);
+	xmlFreeDoc(x->answer);
+	x->answer = NULL;
+	x->code = KP_INTERNAL;
+	snprintf(x->reason, sizeof(x->reason), "the audit store is "
+	    "unavailable; nothing was passed on");
+}
+
+static void
+hub_exchange(struct hub_worker *w, const struct server_request *req,
+    struct server_reply *reply)
+{
+	struct exchange	 x;
+	enum kp_error	 e;
+
+	memset(&x, 0, sizeof(x));
+	x.w = w;
+	x.soap_version = 11;
+	audit_record_init(&x.rec, "exchange", "unknown");
+	if ((e = envelope_parse(req->body, req->len, &w->hub->limits, &x.env,
+	    x.reason, sizeof(x.reason))) != KP_OK)
+		refuse(&x, e, "%s", x.reason);
+	else {
+		x.soap_version = x.env->soap_version;
+		if (step_verify(&x) == 0 && step_operation(&x) == 0 &&
+		    step_fields(&x) == 0) {
+			if (strcmp(x.op, "Consult") == 0)
+				hub_consult(&x);
+			else if (strcmp(x.op, "ManageAccess") == 0)
+				hub_manage_access(&x);
+			else
+				refuse(&x, KP_UNKNOWN_SERVICE, "PublishMutation is "
+				    "not served by this hub version");
+		}
+	}
+	if (x.code == KP_OK && x.reason[0] == '\0')
+		snprintf(x.reason, sizeof(x.reason), "%s", x.status);
+	exchange_audit(&x);
+	exchange_reply(&x, reply);
+	atomic_fetch_add(&w->hub->exchanges, 1);
+	if (x.code != KP_OK)
+		atomic_fetch_add(&w->hub->refused[x.code], 1);
+	log_info("exchange ticket=%s sender=%s op=%s decision=%s latency_us=%lld",
+	    x.rec.ticket, x.rec.sender[0] ? x.rec.sender : "-",
+	    x.rec.operation, x.rec.decision,
+	    (long long)(audit_now_us() - x.rec.received_us));
+	xmlFreeDoc(x.answer);
+	envelope_free(x.env);
+}
+
+/* ------------------------------------------------------------------ */
+/* HTTP                                                                */
+/* ------------------------------------------------------------------ */
+
+static void
+hub_metrics(struct hub *h, struct server_reply *reply)
+{
+	char	buf[4096];
+	size_t	n = 0;
+	int	i;
+
+	n += (size_t)snprintf(buf + n, sizeof(buf) - n,
+	    "# HELP kruispunt_exchanges_total Exchanges answered.\n"
+	    "# TYPE kruispunt_exchanges_total counter\n"
+	    "kruispunt_exchanges_total %lu\n"
+	    "# HELP kruispunt_refusals_total Exchanges refused, by code.\n"
+	    "# TYPE kruispunt_refusals_total counter\n",
+	    atomic_load(&h->exchanges));
+	for (i = 1; i < KP_ERROR_COUNT && n < sizeof(buf); i++)
+		n += (size_t)snprintf(buf + n, sizeof(buf) - n,
+		    "kruispunt_refusals_total{code=\"%s\"} %lu\n",
+		    kp_strerror((enum kp_error)i), atomic_load(&h->refused[i]));
+	server_reply_text(reply, 200, "text/plain; version=0.0.4", buf);
+}
+
+static void
+hub_get(struct hub_worker *w, const struct server_request *req,
+    struct server_reply *reply)
+{
+	struct hub	*h = w->hub;
+	const char	*path = req->path;
+
+	if (strcmp(path, "/health") == 0) {
+		if (directory_ping(w->dir) == 0 && audit_healthy(h->audit))
+			server_reply_text(reply, 200, "text/plain; charset=utf-8",
+			    "OK\n");
+		else
+			server_reply_text(reply, 503, "text/plain; charset=utf-8",
+			    "UNAVAILABLE: the directory or the audit store does "
+			    "not answer\n");
+	} else if (strstr(path, "?wsdl") != NULL || strstr(path, "?WSDL") != NULL)
+		server_reply_text(reply, 200, "text/xml; charset=utf-8", h->wsdl);
+	else if (strcmp(path, "/xsd/kruispunt.xsd") == 0)
+		server_reply_text(reply, 200, "text/xml; charset=utf-8",
+		    h->xsd_hub);
+	else if (strcmp(path, "/xsd/institution.xsd") == 0)
+		server_reply_text(reply, 200, "text/xml; charset=utf-8",
+		    h->xsd_institution);
+	else if (strcmp(path, "/metrics") == 0)
+		hub_metrics(h, reply);
+	else
+		server_reply_text(reply, 404, "text/plain; charset=utf-8",
+		    "not found\n");
+}
+
+static void
+hub_handle(void *state, const struct server_request *req,
+    struct server_reply *reply)
+{
+	struct hub_worker	*w = state;
+	char			 err[256];
+	int			 gen = atomic_load(&w->hub->reload);
+
+	if (gen != w->reload_seen) {
+		w->reload_seen = gen;
+		if (wsse_ctx_reload_trust(w->wsse, err, sizeof(err)) == -1)
+			log_warnx("reload: %s", err);
+	}
+	if (strcmp(req->method, "GET") == 0)
+		hub_get(w, req, reply);
+	else
+		hub_exchange(w, req, reply);
+}
+
+/* A request refused before parsing (413): audited as INVALID_MESSAGE. */
+static void
+hub_refused(void *arg, const struct server_request *req, int status)
+{
+	struct hub		*h = arg;
+	struct audit_record	 r;
+
+	audit_record_init(&r, "exchange", "unknown");
+	snprintf(r.decision, sizeof(r.decision), "INVALID_MESSAGE");
+	snprintf(r.reason, sizeof(r.reason), "HTTP %d from %s: %s", status,
+	    req->peer, status == 413 ? "message larger than the limit" :
+	    "refused before parsing");
+	r.answered_us = audit_now_us();
+	if (audit_append(h->audit, &r) == -1)
+		log_warnx("ticket=%s the audit record could not be written",
+		    r.ticket);
+	atomic_fetch_add(&h->refused[KP_INVALID_MESSAGE], 1);
+	log_info("exchange ticket=%s sender=- op=unknown decision=INVALID_MESSAGE "
+	    "http=%d peer=%s", r.ticket, status, req->peer);
+}
+
+/* The hub's callbacks for the server. */
+void
+hub_server_ops(struct hub *h, struct server_ops *ops)
+{
+	ops->worker_new = hub_worker_new;
+	ops->worker_free = hub_worker_free;
+	ops->handle = hub_handle;
+	ops->refused = hub_refused;
+	ops->arg = h;
+}
