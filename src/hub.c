@@ -928,7 +928,8 @@ exchange_audit(struct exchange *x)
 
 	snprintf(r->decision, sizeof(r->decision), "%s", x->code != KP_OK ?
 	    kp_strerror(x->code) : x->status);
-	snprintf(r->reason, sizeof(r->reason), "%s", x->reason);
+	snprintf(r->reason, sizeof(r->reason), "%s", x->reason[0] ? x->reason :
+	    kp_error_text(x->code));
 	if (x->code == KP_OK && x->answer != NULL)
 		soapmsg_digest(envelope_first_element(
 		    xmlDocGetRootElement(x->answer)->children->next),
@@ -951,14 +952,15 @@ hub_exchange(struct hub_worker *w, const struct server_request *req,
 {
 	struct exchange	 x;
 	enum kp_error	 e;
+	char		 why[256];
 
 	memset(&x, 0, sizeof(x));
 	x.w = w;
 	x.soap_version = 11;
 	audit_record_init(&x.rec, "exchange", "unknown");
 	if ((e = envelope_parse(req->body, req->len, &w->hub->limits, &x.env,
-	    x.reason, sizeof(x.reason))) != KP_OK)
-		refuse(&x, e, "%s", x.reason);
+	    why, sizeof(why))) != KP_OK)
+		refuse(&x, e, "%s", why);
 	else {
 		x.soap_version = x.env->soap_version;
 		if (step_verify(&x) == 0 && step_operation(&x) == 0 &&
