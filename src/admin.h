@@ -34,6 +34,7 @@ struct admin_cmd {
 extern const struct admin_cmd admin_directory_cmds[];
 extern const struct admin_cmd admin_wsse_cmds[];
 extern const struct admin_cmd admin_send_cmds[];
+extern const struct admin_cmd admin_outbox_cmds[];
 
 /* A --name option of a command: with a value, or a flag. */
 struct admin_opt {

@@ -258,6 +258,56 @@ sb_val(struct audit_log *a, struct sqlbuf *b, const char *v, int comma)
 	sb_str(b, "'");
 }
 
+/* A quoted, escaped value of any length. */
+static void
+sb_long(struct audit_log *a, struct sqlbuf *b, const char *v)
+{
+	char	*esc;
+	size_t	 n;
+
+	sb_str(b, ", ");
+	if (v == NULL) {
+		sb_str(b, "NULL");
+		return;
+	}
+	n = strlen(v);
+	esc = xmalloc(2 * n + 1);
+	mysql_real_escape_string(a->db, esc, v, (unsigned long)n);
+	sb_str(b, "'");
+	sb_str(b, esc);
+	sb_str(b, "'");
+	free(esc);
+}
+
+static void
+sb_outbox(struct audit_log *a, struct sqlbuf *b, const struct audit_record *r,
+    const struct audit_outbox *o, int first)
+{
+	char	now[27];
+
+	audit_time_format(r->answered_us, now);
+	sb_str(b, first ? "(" : ", (");
+	sb_val(a, b, o->delivery_id, 0);
+	sb_val(a, b, r->ticket, 1);
+	sb_val(a, b, o->recipient, 1);
+	sb_val(a, b, o->quality, 1);
+	sb_val(a, b, o->authorization_id, 1);
+	sb_val(a, b, o->source, 1);
+	sb_val(a, b, o->mutation_type, 1);
+	sb_val(a, b, o->ssin, 1);
+	sb_val(a, b, o->effective_date, 1);
+	sb_long(a, b, o->payload);
+	sb_str(b, ", 'pending', 0");
+	sb_val(a, b, now, 1);
+	sb_val(a, b, now, 1);
+	sb_str(b, ")");
+}
+
+static const char outbox_insert[] = "INSERT INTO outbox (delivery_id, ticket, "
+    "recipient, quality, authorization_id, source, mutation_type, ssin, "
+    "effective_date, payload, state, attempts, next_attempt, created_at) "
+    "VALUES ";
+
 static void
 sb_record(struct audit_log *a, struct sqlbuf *b, const struct audit_record *r,
     int first)
@@ -361,14 +411,16 @@ static int
 audit_write(struct audit_log *a, struct audit_pending *batch)
 {
 	struct sqlbuf		 rec = { NULL, 0, 0 }, tgt = { NULL, 0, 0 };
+	struct sqlbuf		 out = { NULL, 0, 0 };
 	struct audit_pending	*p;
 	uint64_t		 seq = a->seq;
 	char			 head[AUDIT_HASH_LEN], num[32], pos[16], rt[27];
-	int			 i, ntgt = 0, rc = -1;
+	int			 i, ntgt = 0, nout = 0, rc = -1;
 
 	memcpy(head, a->head, sizeof(head));
 	sb_str(&rec, audit_insert);
 	sb_str(&tgt, target_insert);
+	sb_str(&out, outbox_insert);
 	for (p = batch; p != NULL; p = p->next) {
 		struct audit_record *r = p->rec;
 		r->seq = ++seq;
@@ -390,10 +442,13 @@ audit_write(struct audit_log *a, struct audit_pending *batch)
 			sb_val(a, &tgt, rt, 1);
 			sb_str(&tgt, ")");
 		}
+		for (i = 0; i < r->noutbox; i++)
+			sb_outbox(a, &out, r, &r->outbox[i], nout++ == 0);
 	}
 	if (mysql_query(a->db, "START TRANSACTION") != 0 ||
 	    mysql_real_query(a->db, rec.p, rec.len) != 0 ||
-	    (ntgt > 0 && mysql_real_query(a->db, tgt.p, tgt.len) != 0))
+	    (ntgt > 0 && mysql_real_query(a->db, tgt.p, tgt.len) != 0) ||
+	    (nout > 0 && mysql_real_query(a->db, out.p, out.len) != 0))
 		goto fail;
 	if (mysql_query(a->db, "COMMIT") != 0 || mysql_errno(a->db) != 0)
 		goto unknown;
@@ -421,6 +476,7 @@ unknown:
 done:
 	free(rec.p);
 	free(tgt.p);
+	free(out.p);
 	return rc;
 }
 

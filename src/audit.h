@@ -22,6 +22,19 @@ struct audit_target {
 	char	answer_digest[AUDIT_HASH_LEN];	/* "" when no answer */
 };
 
+/* A notification to queue with the record, in the same transaction. */
+struct audit_outbox {
+	char	 delivery_id[AUDIT_TICKET_LEN];
+	char	 recipient[11];
+	char	 quality[33];
+	char	 authorization_id[65];
+	char	 source[11];
+	char	 mutation_type[33];
+	char	 ssin[12];
+	char	 effective_date[11];
+	char	*payload;		/* the Payload's children, or NULL */
+};
+
 /* One exchange or delivery. Empty strings are stored as NULL. */
 struct audit_record {
 	char			ticket[AUDIT_TICKET_LEN];
@@ -45,6 +58,8 @@ struct audit_record {
 	char			answer_digest[AUDIT_HASH_LEN];
 	struct audit_target	targets[AUDIT_MAX_TARGETS];
 	int			ntargets;
+	struct audit_outbox	*outbox;	/* written with the record */
+	int			noutbox;
 	/* set by audit_append */
 	uint64_t		seq;
 	char			prev_hash[AUDIT_HASH_LEN];

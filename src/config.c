@@ -121,6 +121,12 @@ static const struct conf_key conf_keys[] = {
 	{ "log", CONF_LOG, "level", T_LEVEL, O(log_level), 0, 0, "info", 0 },
 	{ "log", CONF_LOG, "debug", T_STRING, O(log_debug), 0, 0, "", 0 },
 
+	{ "notify", CONF_NOTIFY, "workers", T_INT, O(notify_workers), 0, 64, "2", 0 },
+	{ "notify", CONF_NOTIFY, "max_attempts", T_INT, O(notify_max_attempts), 1, 1000, "12", 0 },
+	{ "notify", CONF_NOTIFY, "backoff_min", T_DURATION, O(notify_backoff_min), 10 * MS, 3600 * SEC, "1s", 0 },
+	{ "notify", CONF_NOTIFY, "backoff_max", T_DURATION, O(notify_backoff_max), 10 * MS, 86400 * SEC, "10m", 0 },
+	{ "notify", CONF_NOTIFY, "lease", T_DURATION, O(notify_lease), 1 * SEC, 3600 * SEC, "60s", 0 },
+
 	{ "institution", CONF_INSTITUTION, "id", T_ENTERPRISE, O(inst_id), 0, 0, "", K_REQUIRED },
 	{ "institution", CONF_INSTITUTION, "listen", T_ADDRESS, O(inst_listen), 0, 0, "127.0.0.1", 0 },
 	{ "institution", CONF_INSTITUTION, "port", T_PORT, O(inst_port), 1, 65535, "", K_REQUIRED },

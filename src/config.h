@@ -19,10 +19,11 @@
 #define CONF_DATABASE		0x0020
 #define CONF_LOG		0x0040
 #define CONF_INSTITUTION	0x0080
+#define CONF_NOTIFY		0x0100
 
 #define CONF_FOR_HUB	(CONF_HUB | CONF_TLS | CONF_SIGNING | CONF_TRUST | \
-			 CONF_LIMITS | CONF_DATABASE | CONF_LOG)
-#define CONF_FOR_ADMIN	(CONF_DATABASE | CONF_LOG)
+			 CONF_LIMITS | CONF_DATABASE | CONF_LOG | CONF_NOTIFY)
+#define CONF_FOR_ADMIN	(CONF_DATABASE | CONF_LOG | CONF_NOTIFY)
 #define CONF_FOR_INSTITUTION (CONF_INSTITUTION | CONF_LIMITS | CONF_LOG)
 
 enum conf_client_auth {
@@ -84,6 +85,13 @@ struct kp_config {
 	/* [log] */
 	int	 log_level;
 	char	*log_debug;
+
+	/* [notify] */
+	int	 notify_workers;
+	int	 notify_max_attempts;
+	int	 notify_backoff_min;
+	int	 notify_backoff_max;
+	int	 notify_lease;
 
 	/* [institution] */
 	char	*inst_id;

@@ -31,11 +31,10 @@
 #include <string.h>
 
 #include <libxml/xmlschemas.h>
-#include <openssl/bn.h>
-#include <openssl/pem.h>
 
 #include "audit.h"
 #include "certificate.h"
+#include "certlookup.h"
 #include "config.h"
 #include "directory.h"
 #include "dispatch.h"
@@ -43,6 +42,7 @@
 #include "forward.h"
 #include "hub.h"
 #include "log.h"
+#include "notify.h"
 #include "replay.h"
 #include "soapmsg.h"
 #include "ssin.h"
@@ -59,6 +59,7 @@
 struct hub {
 	const struct kp_config	*cf;
 	struct audit_log	*audit;
+	struct notify		*notify;
 	struct replay		*replay;
 	xmlSchemaPtr		 schema;
 	char			*wsdl;
@@ -77,11 +78,7 @@ struct hub_worker {
 	struct forward		*fwd[HUB_PARALLEL];
 	xmlSchemaValidCtxtPtr	 vctx;
 	int			 reload_seen;
-	/* what the last certificate lookup found */
-	int			 found;
-	int			 lookup_failed;
-	struct dir_institution	 inst;
-	bool			 revoked;
+	struct certlookup	 lookup;	/* what the last lookup found */
 	char			 schema_error[256];
 };
 
@@ -217,6 +214,9 @@ hub_new(const struct kp_config *cf, char *err, size_t errlen)
 	h->replay = replay_memory_new(1 << 20);
 	if ((h->audit = audit_open(cf, cf->hub_node, err, errlen)) == NULL)
 		goto fail;
+	if ((h->notify = notify_start(cf, h->audit, h->replay, err, errlen)) ==
+	    NULL)
+		goto fail;
 	return h;
 fail:
 	hub_free(h);
@@ -229,6 +229,7 @@ hub_free(struct hub *h)
 {
 	if (h == NULL)
 		return;
+	notify_stop(h->notify);
 	audit_close(h->audit);
 	if (h->replay != NULL)
 		replay_free(h->replay);
@@ -248,108 +249,6 @@ hub_reload(struct hub *h)
 }
 
 /* ------------------------------------------------------------------ */
-/* The registered-certificate lookup                                    */
-/* ------------------------------------------------------------------ */
-
-struct cert_match {
-	const struct wsse_keyref *ref;
-	X509			**out;
-};
-
-/* Normalise an RFC 2253 name: no blanks after separators, case folded. */
-static void
-name_norm(const char *in, char *out, size_t len)
-{
-	size_t	n = 0;
-
-	for (; *in != '\0' && n + 1 < len; in++) {
-		if ((*in == ' ') && n > 0 && (out[n - 1] == ',' ||
-		    out[n - 1] == '=' || out[n - 1] == '+'))
-			continue;
-		if (*in == ' ' && (in[1] == ',' || in[1] == '=' || in[1] == '+'))
-			continue;
-		out[n++] = (char)(*in >= 'A' && *in <= 'Z' ? *in + 32 : *in);
-	}
-	out[n] = '\0';
-}
-
-static int
-hub_cert_match(void *arg, const char *pem, const char *issuer)
-{
-	struct cert_match	*m = arg;
-	char			 a[1001], b[1001];
-	BIO			*bio;
-	X509			*x;
-
-	if (m->ref->kind == WSSE_KEYREF_ISSUER_SERIAL) {
-		name_norm(issuer, a, sizeof(a));
-		name_norm(m->ref->issuer != NULL ? m->ref->issuer : "", b,
-		    sizeof(b));
-		if (strcmp(a, b) != 0)
-			return 0;
-	}
-	if ((bio = BIO_new_mem_buf(pem, -1)) == NULL)
-		return 0;
-	x = PEM_read_bio_X509(bio, NULL, NULL, NULL);
-	BIO_free(bio);
-	if (x == NULL)
-		return 0;
-	*m->out = x;
-	return 1;
-}
-
-/* wsse's lookup: is this certificate registered, or which one is meant? */
-static int
-hub_lookup(void *arg, const struct wsse_keyref *ref, X509 **cert)
-{
-	struct hub_worker	*w = arg;
-	struct cert_match	 m = { ref, cert };
-	struct cert_info	 info;
-	char			 hex[257];
-	BIGNUM			*bn = NULL;
-	char			*serial;
-	int			 rc;
-
-	w->found = 0;
-	if (ref->kind != WSSE_KEYREF_TOKEN) {
-		*cert = NULL;
-		if (ref->kind == WSSE_KEYREF_ISSUER_SERIAL) {
-			if (ref->serial == NULL || BN_dec2bn(&bn, ref->serial) == 0)
-				return 0;
-			serial = BN_bn2hex(bn);
-			rc = directory_certificates(w->dir, DIR_CERT_SERIAL,
-			    serial, hub_cert_match, &m);
-			OPENSSL_free(serial);
-			BN_free(bn);
-		} else {
-			if (ref->len * 2 >= sizeof(hex))
-				return 0;
-			certificate_hex(ref->data, ref->len, hex);
-			rc = directory_certificates(w->dir, ref->kind ==
-			    WSSE_KEYREF_SKI ? DIR_CERT_SKI : DIR_CERT_THUMBPRINT,
-			    hex, hub_cert_match, &m);
-		}
-		if (rc != 1)
-			return rc;
-	}
-	if (certificate_info(*cert != NULL && ref->kind != WSSE_KEYREF_TOKEN ?
-	    *cert : ref->cert, &info) == -1)
-		return 0;
-	rc = directory_certificate(w->dir, info.fingerprint, &w->inst,
-	    &w->revoked);
-	if (rc == -1) {
-		w->lookup_failed = 1;
-		return -1;
-	}
-	w->found = rc == 1;
-	if (rc == 0 && *cert != NULL && ref->kind != WSSE_KEYREF_TOKEN) {
-		X509_free(*cert);
-		*cert = NULL;
-	}
-	return rc;
-}
-
-/* ------------------------------------------------------------------ */
 /* Workers                                                             */
 /* ------------------------------------------------------------------ */
 
@@ -364,8 +263,8 @@ hub_wsse(struct hub_worker *w, char *err, size_t errlen)
 	o.crl_file = cf->trust_crl_file;
 	o.clock_skew_ms = cf->clock_skew;
 	o.max_age_ms = cf->max_message_age;
-	o.lookup = hub_lookup;
-	o.lookup_arg = w;
+	o.lookup = certlookup_fn;
+	o.lookup_arg = &w->lookup;
 	o.replay = w->hub->replay;
 	o.key_file = cf->signing_key;
 	o.cert_file = cf->signing_certificate;
@@ -402,6 +301,7 @@ hub_worker_new(void *arg)
 
 	w->hub = h;
 	if ((w->dir = directory_open(h->cf, err, sizeof(err))) == NULL ||
+	    (w->lookup.dir = w->dir) == NULL ||
 	    (w->wsse = hub_wsse(w, err, sizeof(err))) == NULL) {
 		log_warnx("worker: %s", err);
 		hub_worker_free(w);
@@ -447,31 +347,30 @@ step_verify(struct exchange *x)
 	struct wsse_result	 res;
 	enum kp_error		 e;
 
-	w->found = 0;
-	w->lookup_failed = 0;
+	certlookup_reset(&w->lookup);
 	memset(&res, 0, sizeof(res));
 	e = wsse_verify(w->wsse, x->env, &res);
 	if (res.fingerprint[0] != '\0')
 		snprintf(x->rec.sender_cert, sizeof(x->rec.sender_cert), "%s",
 		    res.fingerprint);
 	if (e != KP_OK) {
-		refuse(x, w->lookup_failed ? KP_INTERNAL : e, "%s",
-		    w->lookup_failed ? "the directory could not be read" :
+		refuse(x, w->lookup.failed ? KP_INTERNAL : e, "%s",
+		    w->lookup.failed ? "the directory could not be read" :
 		    res.reason);
 		wsse_result_clear(&res);
 		return -1;
 	}
 	wsse_result_clear(&res);
-	if (!w->found)
+	if (!w->lookup.found)
 		return refuse(x, KP_UNKNOWN_SENDER, "the signing certificate is "
 		    "not registered");
-	if (w->revoked)
+	if (w->lookup.revoked)
 		return refuse(x, KP_UNKNOWN_SENDER, "the signing certificate is "
 		    "revoked in the directory");
-	if (!w->inst.active)
+	if (!w->lookup.inst.active)
 		return refuse(x, KP_UNKNOWN_SENDER, "institution %s is not "
-		    "active", w->inst.id);
-	x->sender = w->inst;
+		    "active", w->lookup.inst.id);
+	x->sender = w->lookup.inst;
 	snprintf(x->rec.sender, sizeof(x->rec.sender), "%s", x->sender.id);
 	return 0;
 }
@@ -644,9 +543,10 @@ consult_answer(struct exchange *x, const struct dir_file *target,
 		return "UNAVAILABLE";
 	}
 	memset(&res, 0, sizeof(res));
-	w->found = 0;
-	if (wsse_verify(w->wsse, *env, &res) != KP_OK || !w->found ||
-	    w->revoked || strcmp(w->inst.id, target->institution) != 0) {
+	certlookup_reset(&w->lookup);
+	if (wsse_verify(w->wsse, *env, &res) != KP_OK || !w->lookup.found ||
+	    w->lookup.revoked ||
+	    strcmp(w->lookup.inst.id, target->institution) != 0) {
 		snprintf(why, whylen, "answer not signed by %s: %s",
 		    target->institution, res.error != KP_OK ? res.reason :
 		    "certificate registered to another institution");
@@ -895,6 +795,98 @@ hub_manage_access(struct exchange *x)
 }
 
 /* ------------------------------------------------------------------ */
+/* PublishMutation                                                     */
+/* ------------------------------------------------------------------ */
+
+/* The Payload element, with the namespaces it uses, as text. */
+static char *
+publish_payload(xmlNodePtr payload)
+{
+	xmlDocPtr	 doc;
+	xmlNodePtr	 copy;
+	char		*out = NULL;
+	size_t		 len;
+
+	if (payload == NULL)
+		return NULL;
+	doc = xmlNewDoc(BAD_CAST "1.0");
+	copy = xmlDocCopyNode(payload, doc, 1);
+	xmlDocSetRootElement(doc, copy);
+	xmlReconciliateNs(doc, copy);
+	if (soapmsg_serialize(doc, &out, &len) == -1)
+		out = NULL;
+	xmlFreeDoc(doc);
+	return out;
+}
+
+static int
+hub_publish(struct exchange *x)
+{
+	struct audit_record	 *r = &x->rec;
+	struct mutation_request	  q;
+	struct mutation_decision  d;
+	struct dir_mutation	  m;
+	struct audit_outbox	 *o;
+	xmlNodePtr		  body, resp;
+	char			  effective[16], count[16], *payload;
+	kp_day			  day;
+	size_t			  i;
+
+	soapmsg_text(x->req, KP_NS, "EffectiveDate", effective, sizeof(effective));
+	if (day_parse(effective, &day) == -1)
+		return refuse(x, KP_INVALID_MESSAGE, "EffectiveDate %s is not a "
+		    "date", effective);
+	if (directory_mutation(x->w->dir, r->ssin, r->service, &m) == -1)
+		return refuse(x, KP_INTERNAL, "the directory could not be read: "
+		    "%s", directory_error(x->w->dir));
+	q.source = x->sender.id;
+	q.today = day_today();
+	dispatch_mutation(&q, &m.facts, &d);
+	if (d.code != KP_OK) {
+		refuse(x, d.code, "%s", d.reason);
+		directory_mutation_free(&m);
+		return -1;
+	}
+	payload = publish_payload(soapmsg_child(x->req, KP_NS, "Payload"));
+	r->outbox = d.nrecipients ? xcalloc(d.nrecipients, sizeof(*r->outbox)) :
+	    NULL;
+	for (i = 0; i < d.nrecipients; i++) {
+		o = &r->outbox[r->noutbox++];
+		audit_ticket_new(o->delivery_id);
+		snprintf(o->recipient, sizeof(o->recipient), "%s",
+		    d.recipients[i].file->institution);
+		snprintf(o->quality, sizeof(o->quality), "%s",
+		    d.recipients[i].file->quality);
+		snprintf(o->authorization_id, sizeof(o->authorization_id), "%s",
+		    d.recipients[i].authorization->id);
+		snprintf(o->source, sizeof(o->source), "%s", x->sender.id);
+		snprintf(o->mutation_type, sizeof(o->mutation_type), "%s",
+		    r->service);
+		snprintf(o->ssin, sizeof(o->ssin), "%s", r->ssin);
+		day_format(day, o->effective_date);
+		o->payload = payload != NULL ? xstrdup(payload) : NULL;
+		if (r->ntargets < AUDIT_MAX_TARGETS) {
+			struct audit_target *t = &r->targets[r->ntargets++];
+			snprintf(t->institution, sizeof(t->institution), "%s",
+			    o->recipient);
+			snprintf(t->status, sizeof(t->status), "QUEUED");
+		}
+	}
+	free(payload);
+	snprintf(count, sizeof(count), "%zu", d.nrecipients);
+	snprintf(x->status, sizeof(x->status), "OK");
+	snprintf(x->reason, sizeof(x->reason), "%zu recipient%s queued",
+	    d.nrecipients, d.nrecipients == 1 ? "" : "s");
+	x->answer = soapmsg_new(x->soap_version, &body);
+	resp = soapmsg_add_kp(body, "PublishMutationResponse", NULL);
+	soapmsg_add_kp(resp, "Ticket", r->ticket);
+	soapmsg_add_kp(resp, "RecipientsQueued", count);
+	dispatch_mutation_free(&d);
+	directory_mutation_free(&m);
+	return 0;
+}
+
+/* ------------------------------------------------------------------ */
 /* One exchange                                                        */
 /* ------------------------------------------------------------------ */
 
@@ -953,6 +945,7 @@ hub_exchange(struct hub_worker *w, const struct server_request *req,
 	struct exchange	 x;
 	enum kp_error	 e;
 	char		 why[256];
+	int		 i;
 
 	memset(&x, 0, sizeof(x));
 	x.w = w;
@@ -970,13 +963,14 @@ hub_exchange(struct hub_worker *w, const struct server_request *req,
 			else if (strcmp(x.op, "ManageAccess") == 0)
 				hub_manage_access(&x);
 			else
-				refuse(&x, KP_UNKNOWN_SERVICE, "PublishMutation is "
-				    "not served by this hub version");
+				hub_publish(&x);
 		}
 	}
 	if (x.code == KP_OK && x.reason[0] == '\0')
 		snprintf(x.reason, sizeof(x.reason), "%s", x.status);
 	exchange_audit(&x);
+	if (x.code == KP_OK && x.rec.noutbox > 0)
+		notify_wake(w->hub->notify);
 	exchange_reply(&x, reply);
 	atomic_fetch_add(&w->hub->exchanges, 1);
 	if (x.code != KP_OK)
@@ -987,6 +981,9 @@ hub_exchange(struct hub_worker *w, const struct server_request *req,
 	    (long long)(audit_now_us() - x.rec.received_us));
 	xmlFreeDoc(x.answer);
 	envelope_free(x.env);
+	for (i = 0; i < x.rec.noutbox; i++)
+		free(x.rec.outbox[i].payload);
+	free(x.rec.outbox);
 }
 
 /* ------------------------------------------------------------------ */
