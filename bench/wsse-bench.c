@@ -1,13 +1,18 @@
 /*
  * kruispunt - WS-Security benchmark: signs/s and verifies/s on one core.
  *
- *   bench/wsse-bench PKI-DIR [seconds-per-case]
+ *   bench/wsse-bench PKI-DIR [seconds-per-case [rsa|ec256 [size]]]
  *
  * For RSA-2048 and ECDSA P-256 (rsa and ec256 of tests/make-pki) and
- * envelopes of about 2, 4, 20 and 200 KB: "sign" is copy of the parsed
- * envelope + wsse_sign() + serialisation; "verify" is envelope_parse() +
- * wsse_verify() with the chain-verdict cache (the hub's request path, without
- * the replay cache so that one message can be verified repeatedly).
+ * unsigned requests of about 2, 4, 20 and 200 KB ("size"; "bytes" is the
+ * signed envelope): "sign" is copy of the parsed envelope + wsse_sign() +
+ * serialisation; "verify" is envelope_parse() + wsse_verify() with the
+ * context's caches warm (the hub's request path for a sender seen before,
+ * without the replay cache so that one message can be verified repeatedly).
+ *
+ * Each figure is the median of SLICES timed slices of the case's time, so
+ * that a noisy neighbour on a shared machine moves it less; the spread
+ * (fastest and slowest slice, us/op) is printed too.
  *
  * Copyright (C) 2026 the kruispunt authors
  * SPDX-License-Identifier: GPL-2.0-or-later
@@ -23,7 +28,33 @@
 #include "wsse.h"
 #include "xmalloc.h"
 
+#define SLICES	7
+
 static double	seconds_per_case = 1.0;
+
+/* What one case measured: us/op of the median, fastest, slowest slice. */
+struct timing {
+	double	median, fastest, slowest;
+};
+
+/* Order doubles. */
+static int
+cmp_double(const void *a, const void *b)
+{
+	double	x = *(const double *)a, y = *(const double *)b;
+
+	return x < y ? -1 : x > y;
+}
+
+/* Sort the slices' us/op into a timing. */
+static void
+summarise(double us[SLICES], struct timing *t)
+{
+	qsort(us, SLICES, sizeof(us[0]), cmp_double);
+	t->fastest = us[0];
+	t->median = us[SLICES / 2];
+	t->slowest = us[SLICES - 1];
+}
 
 /* Monotonic seconds. */
 static double
@@ -80,59 +111,101 @@ context(const char *pki, const char *who)
 	return ctx;
 }
 
-/* Sign the parsed request repeatedly; the signed bytes of the last round. */
-static char *
-bench_sign(struct wsse_ctx *ctx, struct envelope *env, double *per_s)
+/* Copy, sign and serialise once; the serialised bytes in *mem. */
+static void
+sign_once(struct wsse_ctx *ctx, struct envelope *env, xmlChar **mem, int *len)
 {
-	xmlDocPtr	 doc = NULL;
-	xmlChar		*mem = NULL;
-	char		 reason[256], *out;
-	double		 t0 = now(), t;
-	long		 n = 0;
-	int		 len;
+	xmlDocPtr	 doc;
+	char		 reason[256];
 
-	do {
-		xmlFree(mem);
-		xmlFreeDoc(doc);
-		doc = xmlCopyDoc(env->doc, 1);
-		if (wsse_sign(ctx, doc, reason, sizeof(reason)) != KP_OK) {
-			fprintf(stderr, "wsse-bench: sign: %s\n", reason);
-			exit(1);
-		}
-		xmlDocDumpMemory(doc, &mem, &len);
-		n++;
-	} while ((t = now() - t0) < seconds_per_case);
-	*per_s = n / t;
+	doc = xmlCopyDoc(env->doc, 1);
+	if (wsse_sign(ctx, doc, reason, sizeof(reason)) != KP_OK) {
+		fprintf(stderr, "wsse-bench: sign: %s\n", reason);
+		exit(1);
+	}
+	xmlDocDumpMemory(doc, mem, len);
+	xmlFreeDoc(doc);
+}
+
+/* Sign the parsed request repeatedly; the signed bytes of one round. */
+static char *
+bench_sign(struct wsse_ctx *ctx, struct envelope *env, struct timing *tm)
+{
+	xmlChar		*mem = NULL;
+	char		*out;
+	double		 t0, t, us[SLICES];
+	long		 n;
+	int		 len, i;
+
+	for (i = 0; i < SLICES; i++) {
+		t0 = now();
+		n = 0;
+		do {
+			xmlFree(mem);
+			sign_once(ctx, env, &mem, &len);
+			n++;
+		} while ((t = now() - t0) < seconds_per_case / SLICES);
+		us[i] = t * 1e6 / n;
+	}
+	summarise(us, tm);
 	out = xstrndup((const char *)mem, (size_t)len);
 	xmlFree(mem);
-	xmlFreeDoc(doc);
 	return out;
 }
 
-/* Parse and verify msg repeatedly. */
-static double
-bench_verify(struct wsse_ctx *ctx, const char *msg)
+/* Parse and verify msg once. */
+static void
+verify_once(struct wsse_ctx *ctx, const char *msg, size_t len,
+    const struct envelope_limits *l)
 {
-	struct envelope_limits	 l;
 	struct envelope		*env;
 	struct wsse_result	 res;
 	char			 reason[256];
+
+	memset(&res, 0, sizeof(res));
+	if (envelope_parse(msg, len, l, &env, reason, sizeof(reason)) != KP_OK ||
+	    wsse_verify(ctx, env, &res) != KP_OK) {
+		fprintf(stderr, "wsse-bench: verify: %s %s\n", reason, res.reason);
+		exit(1);
+	}
+	wsse_result_clear(&res);
+	envelope_free(env);
+}
+
+/* Parse and verify msg repeatedly. */
+static void
+bench_verify(struct wsse_ctx *ctx, const char *msg, struct timing *tm)
+{
+	struct envelope_limits	 l;
 	size_t			 len = strlen(msg);
-	double			 t0 = now(), t;
-	long			 n = 0;
+	double			 t0, t, us[SLICES];
+	long			 n;
+	int			 i;
 
 	envelope_limits_default(&l);
-	do {
-		if (envelope_parse(msg, len, &l, &env, reason, sizeof(reason)) != KP_OK ||
-		    wsse_verify(ctx, env, &res) != KP_OK) {
-			fprintf(stderr, "wsse-bench: verify: %s %s\n", reason, res.reason);
-			exit(1);
-		}
-		wsse_result_clear(&res);
-		envelope_free(env);
-		n++;
-	} while ((t = now() - t0) < seconds_per_case);
-	return n / t;
+	verify_once(ctx, msg, len, &l);		/* warm the caches */
+	for (i = 0; i < SLICES; i++) {
+		t0 = now();
+		n = 0;
+		do {
+			verify_once(ctx, msg, len, &l);
+			n++;
+		} while ((t = now() - t0) < seconds_per_case / SLICES);
+		us[i] = t * 1e6 / n;
+	}
+	summarise(us, tm);
+}
+
+/* "fastest-slowest" in a static buffer (one per call site use). */
+static const char *
+spread(double fastest, double slowest)
+{
+	static char	buf[2][32];
+	static int	which;
+
+	which = !which;
+	snprintf(buf[which], sizeof(buf[which]), "%.0f-%.0f", fastest, slowest);
+	return buf[which];
 }
 
 /* One row: key type and size. */
@@ -143,17 +216,20 @@ bench_case(const char *pki, const char *who, size_t size)
 	struct envelope		*env;
 	struct wsse_ctx		*ctx = context(pki, who);
 	char			*req = request(size), *msg, reason[256];
-	double			 sign_s, verify_s;
+	struct timing		 sign, verify;
 
 	envelope_limits_default(&l);
 	if (envelope_parse(req, strlen(req), &l, &env, reason, sizeof(reason)) != KP_OK) {
 		fprintf(stderr, "wsse-bench: %s\n", reason);
 		exit(1);
 	}
-	msg = bench_sign(ctx, env, &sign_s);
-	verify_s = bench_verify(ctx, msg);
-	printf("%-6s %8zu %10.0f %9.1f %10.0f %9.1f\n", who, strlen(msg),
-	    sign_s, 1e6 / sign_s, verify_s, 1e6 / verify_s);
+	msg = bench_sign(ctx, env, &sign);
+	bench_verify(ctx, msg, &verify);
+	printf("%-6s %6zu %7zu %8.0f %8.1f %13s %9.0f %8.1f %13s\n", who,
+	    size, strlen(msg), 1e6 / sign.median, sign.median,
+	    spread(sign.fastest, sign.slowest), 1e6 / verify.median,
+	    verify.median, spread(verify.fastest, verify.slowest));
+	fflush(stdout);
 	free(msg);
 	envelope_free(env);
 	free(req);
@@ -168,15 +244,19 @@ main(int argc, char *argv[])
 	size_t	i, k;
 
 	if (argc < 2) {
-		fprintf(stderr, "usage: wsse-bench PKI-DIR [seconds-per-case]\n");
+		fprintf(stderr, "usage: wsse-bench PKI-DIR [seconds-per-case "
+		    "[rsa|ec256 [size]]]\n");
 		return 2;
 	}
 	if (argc > 2)
 		seconds_per_case = atof(argv[2]);
-	printf("%-6s %8s %10s %9s %10s %9s\n", "key", "bytes", "signs/s",
-	    "us/sign", "verifies/s", "us/verify");
+	printf("%-6s %6s %7s %8s %8s %13s %9s %8s %13s\n", "key", "size",
+	    "bytes", "signs/s", "us/sign", "(spread)", "verifs/s", "us/verif",
+	    "(spread)");
 	for (k = 0; k < 2; k++)
 		for (i = 0; i < sizeof(sizes) / sizeof(sizes[0]); i++)
-			bench_case(argv[1], who[k], sizes[i]);
+			if ((argc <= 3 || strcmp(argv[3], who[k]) == 0) &&
+			    (argc <= 4 || (size_t)atol(argv[4]) == sizes[i]))
+				bench_case(argv[1], who[k], sizes[i]);
 	return 0;
 }

@@ -35,6 +35,7 @@ extern const struct admin_cmd admin_directory_cmds[];
 extern const struct admin_cmd admin_wsse_cmds[];
 extern const struct admin_cmd admin_send_cmds[];
 extern const struct admin_cmd admin_outbox_cmds[];
+extern const struct admin_cmd admin_audit_cmds[];
 
 /* A --name option of a command: with a value, or a flag. */
 struct admin_opt {

@@ -34,6 +34,7 @@
 
 #include <mysql.h>
 #include <openssl/evp.h>
+#include <openssl/pem.h>
 #include <uuid/uuid.h>
 
 #include "audit.h"
@@ -66,6 +67,13 @@ struct audit_log {
 	int			 stop;
 	int			 healthy;
 	pthread_t		 writer;
+	/* signed checkpoints of the chain head */
+	EVP_PKEY		*key;
+	char			 cert_fp[AUDIT_HASH_LEN];
+	uint64_t		 cp_seq;
+	int64_t			 cp_time;
+	int			 cp_records;
+	int64_t			 cp_interval_us;
 };
 
 /* ------------------------------------------------------------------ */
@@ -480,6 +488,60 @@ done:
 	return rc;
 }
 
+/* The text a checkpoint signs. */
+void
+audit_checkpoint_text(const char *node, uint64_t seq, const char *hash,
+    char *out, size_t len)
+{
+	snprintf(out, len, "kruispunt-checkpoint-1\n%s\n%llu\n%s\n", node,
+	    (unsigned long long)seq, hash);
+}
+
+/* Sign and store the chain head; 0 or -1. */
+static int
+audit_checkpoint(struct audit_log *a)
+{
+	EVP_MD_CTX	*md;
+	unsigned char	 sig[1024];
+	char		 text[256], b64[1500], q[2200], now[27];
+	size_t		 siglen = sizeof(sig);
+	int		 rc = -1;
+
+	if (a->key == NULL || a->seq == a->cp_seq || a->db == NULL)
+		return 0;
+	audit_checkpoint_text(a->node, a->seq, a->head, text, sizeof(text));
+	if ((md = EVP_MD_CTX_new()) == NULL)
+		return -1;
+	if (EVP_DigestSignInit(md, NULL, EVP_sha256(), NULL, a->key) == 1 &&
+	    EVP_DigestSign(md, sig, &siglen, (unsigned char *)text,
+	    strlen(text)) == 1) {
+		EVP_EncodeBlock((unsigned char *)b64, sig, (int)siglen);
+		audit_time_format(audit_now_us(), now);
+		snprintf(q, sizeof(q), "INSERT INTO audit_checkpoint (node, seq, "
+		    "hash, signed_at, algorithm, signature, certificate) VALUES "
+		    "('%s', %llu, '%s', '%s', 'sha256', '%s', '%s')", a->node,
+		    (unsigned long long)a->seq, a->head, now, b64, a->cert_fp);
+		if (mysql_query(a->db, q) == 0) {
+			a->cp_seq = a->seq;
+			a->cp_time = audit_now_us();
+			rc = 0;
+		} else
+			log_warnx("audit: checkpoint at %llu: %s",
+			    (unsigned long long)a->seq, mysql_error(a->db));
+	}
+	EVP_MD_CTX_free(md);
+	return rc;
+}
+
+static void
+audit_maybe_checkpoint(struct audit_log *a)
+{
+	if (a->seq - a->cp_seq >= (uint64_t)a->cp_records ||
+	    (a->seq != a->cp_seq && audit_now_us() - a->cp_time >=
+	    a->cp_interval_us))
+		audit_checkpoint(a);
+}
+
 static void *
 audit_writer(void *arg)
 {
@@ -507,6 +569,8 @@ audit_writer(void *arg)
 		if (a->db != NULL || audit_connect(a) == 0)
 			rc = audit_write(a, batch);
 
+		if (rc == 0)
+			audit_maybe_checkpoint(a);
 		pthread_mutex_lock(&a->mtx);
 		a->healthy = rc == 0;
 		for (p = batch; p != NULL; p = p->next) {
@@ -516,7 +580,41 @@ audit_writer(void *arg)
 		pthread_cond_broadcast(&a->done);
 	}
 	pthread_mutex_unlock(&a->mtx);
+	audit_checkpoint(a);	/* the head at stop */
 	return NULL;
+}
+
+/* Load the key that signs checkpoints, and its certificate's fingerprint. */
+static int
+audit_load_key(struct audit_log *a, const struct kp_config *cf, char *err,
+    size_t errlen)
+{
+	FILE		*fp;
+	X509		*x = NULL;
+	unsigned char	 md[32];
+	unsigned int	 mdlen;
+
+	if (cf->signing_key == NULL || cf->signing_certificate == NULL)
+		return 0;	/* a tool without the key: no checkpoints */
+	if ((fp = fopen(cf->signing_key, "r")) != NULL) {
+		a->key = PEM_read_PrivateKey(fp, NULL, NULL, NULL);
+		fclose(fp);
+	}
+	if ((fp = fopen(cf->signing_certificate, "r")) != NULL) {
+		x = PEM_read_X509(fp, NULL, NULL, NULL);
+		fclose(fp);
+	}
+	if (a->key == NULL || x == NULL ||
+	    X509_digest(x, EVP_sha256(), md, &mdlen) != 1) {
+		snprintf(err, errlen, "cannot load the signing key %s and "
+		    "certificate %s for audit checkpoints", cf->signing_key,
+		    cf->signing_certificate);
+		X509_free(x);
+		return -1;
+	}
+	certificate_hex(md, mdlen, a->cert_fp);
+	X509_free(x);
+	return 0;
 }
 
 /* Open the node's audit log and start its writer; NULL with err. */
@@ -539,6 +637,17 @@ audit_open(const struct kp_config *cf, const char *node, char *err,
 		free(a);
 		return NULL;
 	}
+	if (audit_load_key(a, cf, err, errlen) == -1) {
+		db_close(a->db);
+		free(a);
+		return NULL;
+	}
+	a->cp_seq = a->seq;
+	a->cp_time = audit_now_us();
+	a->cp_records = cf->hub_checkpoint_records > 0 ?
+	    cf->hub_checkpoint_records : 1000;
+	a->cp_interval_us = (int64_t)(cf->hub_checkpoint_interval > 0 ?
+	    cf->hub_checkpoint_interval : 60000) * 1000;
 	a->healthy = 1;
 	pthread_mutex_init(&a->mtx, NULL);
 	pthread_cond_init(&a->work, NULL);
@@ -607,5 +716,6 @@ audit_close(struct audit_log *a)
 	pthread_cond_destroy(&a->work);
 	pthread_cond_destroy(&a->done);
 	db_close(a->db);
+	EVP_PKEY_free(a->key);
 	free(a);
 }

@@ -8,6 +8,7 @@
 #ifndef KP_AUDIT_H
 #define KP_AUDIT_H
 
+#include <stddef.h>
 #include <stdint.h>
 
 #define AUDIT_MAX_TARGETS	16
@@ -80,6 +81,8 @@ struct audit_log *audit_open(const struct kp_config *, const char *node,
 		    char *err, size_t errlen);
 int		 audit_append(struct audit_log *, struct audit_record *);
 int		 audit_healthy(struct audit_log *);
+void		 audit_checkpoint_text(const char *node, uint64_t seq,
+		    const char *hash, char *out, size_t len);
 void		 audit_close(struct audit_log *);
 
 #endif

@@ -86,6 +86,8 @@ static const struct conf_key conf_keys[] = {
 	{ "hub", CONF_HUB, "workers", T_INT, O(hub_workers), 1, 1024, "8", 0 },
 	{ "hub", CONF_HUB, "max_connections", T_INT, O(hub_max_connections), 1, 100000, "256", 0 },
 	{ "hub", CONF_HUB, "pid_file", T_NEWFILE, O(hub_pid_file), 0, 0, "", 0 },
+	{ "hub", CONF_HUB, "checkpoint_records", T_INT, O(hub_checkpoint_records), 1, 10000000, "1000", 0 },
+	{ "hub", CONF_HUB, "checkpoint_interval", T_DURATION, O(hub_checkpoint_interval), 1 * SEC, 86400 * SEC, "60s", 0 },
 
 	{ "tls", CONF_TLS, "enabled", T_BOOL, O(tls_enabled), 0, 0, "yes", 0 },
 	{ "tls", CONF_TLS, "certificate", T_FILE, O(tls_certificate), 0, 0, "", 0 },

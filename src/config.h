@@ -45,6 +45,8 @@ struct kp_config {
 	int	 hub_workers;
 	int	 hub_max_connections;
 	char	*hub_pid_file;
+	int	 hub_checkpoint_records;
+	int	 hub_checkpoint_interval;
 
 	/* [tls] */
 	bool	 tls_enabled;

@@ -109,7 +109,7 @@ daemon_sigwait(void *arg)
 		if (sigwait(&set, &sig) != 0)
 			continue;
 		if (sig == SIGHUP) {
-			log_info("SIGHUP: reloading certificates and trust anchors");
+			log_info("SIGHUP: reloading");
 			t->reload(t->arg);
 			continue;
 		}

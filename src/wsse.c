@@ -20,7 +20,10 @@
  *     Security header, or a SubjectKeyIdentifier, ThumbprintSHA1 or
  *     X509IssuerSerial resolved by the caller's lookup; RSA >= 2048 bits or
  *     EC P-256/P-384; chain to the anchors with the CRL, the verdict cached
- *     per context by fingerprint;
+ *     per context by fingerprint; the parsed certificate (X509, fingerprint,
+ *     subject, the key wrapped for xmlsec) cached per context by the exact
+ *     bytes it came from, once its chain verified (parsing a certificate
+ *     with OpenSSL 3 costs more than all the rest of a verification);
  *  5. after overall success only, each reference of SignedInfo succeeded and
  *     the Body and the Timestamp found in step 1 are among the nodes they
  *     resolve to;
@@ -28,6 +31,11 @@
  *     skew; Expires (if any) not past by more than the skew;
  *  7. replay: (signer fingerprint, SignatureValue) remembered until the end
  *     of the window in which step 6 would accept the message.
+ *
+ * Speed (bench/run-wsse): besides the caches, "#id" is resolved by xmlGetID()
+ * rather than an XPath context per reference, and before each c14n pass the
+ * tree is pruned to the path to the element being hashed, because libxml2's
+ * c14n otherwise walks the whole document three times per signature.
  *
  * One wsse_ctx per worker thread; wsse_global_init() once per process.
  *
@@ -209,7 +217,29 @@ fail:
 	return NULL;
 }
 
-/* (Re)load the trust anchors and CRL; forget cached chain verdicts. */
+/* Empty one slot of the certificate cache. */
+static void
+cert_entry_clear(struct wsse_cert_entry *ce)
+{
+	if (ce->key != NULL)
+		xmlSecKeyDestroy(ce->key);
+	X509_free(ce->cert);
+	free(ce->bytes);
+	memset(ce, 0, sizeof(*ce));
+}
+
+/* Forget every parsed certificate. */
+static void
+certcache_flush(struct wsse_ctx *ctx)
+{
+	size_t	i;
+
+	for (i = 0; ctx->certs != NULL && i < ctx->cert_sets * WSSE_CERT_WAYS; i++)
+		cert_entry_clear(&ctx->certs[i]);
+	cert_entry_clear(&ctx->pending);
+}
+
+/* (Re)load the trust anchors and CRL; forget cached verdicts and certificates. */
 int
 wsse_ctx_reload_trust(struct wsse_ctx *ctx, char *err, size_t errlen)
 {
@@ -222,7 +252,21 @@ wsse_ctx_reload_trust(struct wsse_ctx *ctx, char *err, size_t errlen)
 	X509_STORE_free(ctx->store);
 	ctx->store = store;
 	memset(ctx->cache, 0, sizeof(ctx->cache));
+	certcache_flush(ctx);
 	return 0;
+}
+
+/* What the context's caches did so far. */
+void
+wsse_ctx_stats(const struct wsse_ctx *ctx, struct wsse_stats *st)
+{
+	size_t	i;
+
+	*st = ctx->stats;
+	st->certs_cached = 0;
+	st->certs_capacity = ctx->cert_sets * WSSE_CERT_WAYS;
+	for (i = 0; i < st->certs_capacity; i++)
+		st->certs_cached += ctx->certs[i].bytes != NULL;
 }
 
 /* A context for one worker: trust store, chain cache, signing key. */
@@ -240,6 +284,12 @@ wsse_ctx_new(const struct wsse_options *opt, char *err, size_t errlen)
 	ctx->opt.ca_file = ctx->ca_file;
 	ctx->opt.crl_file = ctx->crl_file;
 	ctx->opt.key_file = ctx->opt.cert_file = NULL;
+	ctx->cert_sets = (opt->cert_cache ? opt->cert_cache :
+	    WSSE_CERT_CACHE_DEFAULT) / WSSE_CERT_WAYS;
+	if (ctx->cert_sets == 0)
+		ctx->cert_sets = 1;
+	ctx->certs = xcalloc(ctx->cert_sets * WSSE_CERT_WAYS,
+	    sizeof(*ctx->certs));
 	if ((ctx->store_ctx = X509_STORE_CTX_new()) == NULL)
 		goto fail;
 	if (wsse_ctx_reload_trust(ctx, err, errlen) != 0)
@@ -264,6 +314,8 @@ wsse_ctx_free(struct wsse_ctx *ctx)
 	if (ctx == NULL)
 		return;
 	wsse_sign_unload(ctx);
+	certcache_flush(ctx);
+	free(ctx->certs);
 	X509_STORE_CTX_free(ctx->store_ctx);
 	X509_STORE_free(ctx->store);
 	free(ctx->crl_file);
@@ -516,72 +568,273 @@ check_signed_info(xmlNodePtr sig, char *reason, size_t rlen)
 /* The key: SecurityTokenReference                                     */
 /* ------------------------------------------------------------------ */
 
-/* Base64 text of n decoded into a new buffer; NULL when not base64. */
+/* Base64 text decoded into a new buffer; NULL when not base64. */
 static unsigned char *
-base64_of(xmlNodePtr n, int *outlen)
+base64_decode(const xmlChar *text, int len, int *outlen)
 {
-	xmlChar		*text = xmlNodeGetContent(n);
 	unsigned char	*out = NULL;
 	EVP_ENCODE_CTX	*ec = NULL;
-	int		 len, l1 = 0, l2 = 0;
+	int		 l1 = 0, l2 = 0;
 
-	if (text == NULL || (len = xmlStrlen(text)) == 0)
-		goto cleanup;
+	if (text == NULL || len <= 0)
+		return NULL;
 	if ((ec = EVP_ENCODE_CTX_new()) == NULL)
-		goto cleanup;
+		return NULL;
 	out = xmalloc((size_t)len);
 	EVP_DecodeInit(ec);
 	if (EVP_DecodeUpdate(ec, out, &l1, text, len) < 0 ||
 	    EVP_DecodeFinal(ec, out + l1, &l2) != 1 || l1 + l2 == 0) {
 		free(out);
 		out = NULL;
-		goto cleanup;
-	}
-	*outlen = l1 + l2;
-cleanup:
+	} else
+		*outlen = l1 + l2;
 	EVP_ENCODE_CTX_free(ec);
+	return out;
+}
+
+/* Base64 text of n decoded into a new buffer; NULL when not base64. */
+static unsigned char *
+base64_of(xmlNodePtr n, int *outlen)
+{
+	xmlChar		*text = xmlNodeGetContent(n);
+	unsigned char	*out;
+
+	out = base64_decode(text, xmlStrlen(text), outlen);
 	xmlFree(text);
 	return out;
 }
 
-/* The certificate of the BinarySecurityToken that "#id" names. */
+/* ------------------------------------------------------------------ */
+/* Parsed certificates, kept per context                               */
+/* ------------------------------------------------------------------ */
+
+#define CERT_FROM_TOKEN		1	/* bytes: BinarySecurityToken text */
+#define CERT_FROM_LOOKUP	2	/* bytes: DER from the lookup */
+
+static enum kp_error	check_key_strength(X509 *, struct wsse_result *);
+static void		describe_cert(X509 *, const unsigned char[32],
+			    struct wsse_result *);
+
+/*
+ * Where bytes go in the cache. Entries are compared in full, so this is no
+ * trust decision and need only spread the keys; colliding keys can at worst
+ * evict each other, and every miss costs what parsing always cost.
+ */
+static uint64_t
+cert_hash(int kind, const unsigned char *b, size_t len)
+{
+	uint64_t	h = 14695981039346656037ULL ^ (uint64_t)kind, w;
+
+	for (; len >= 8; b += 8, len -= 8) {
+		memcpy(&w, b, 8);
+		h = (h ^ w) * 1099511628211ULL;
+		h ^= h >> 29;
+	}
+	for (; len > 0; b++, len--)
+		h = (h ^ *b) * 1099511628211ULL;
+	return h ^ (h >> 32);
+}
+
+/* The set of WSSE_CERT_WAYS slots that a hash belongs to. */
+static struct wsse_cert_entry *
+cert_set(struct wsse_ctx *ctx, uint64_t h)
+{
+	return &ctx->certs[(h % ctx->cert_sets) * WSSE_CERT_WAYS];
+}
+
+/* Describe the signer in res from a cache entry. */
+static void
+cert_entry_describe(const struct wsse_cert_entry *ce, struct wsse_result *res)
+{
+	memcpy(res->fingerprint, ce->fingerprint, sizeof(res->fingerprint));
+	memcpy(res->subject, ce->subject, sizeof(res->subject));
+	memcpy(res->key, ce->keydesc, sizeof(res->key));
+}
+
+/* The entry parsed earlier from exactly these bytes, or NULL. */
+static struct wsse_cert_entry *
+certcache_find(struct wsse_ctx *ctx, int kind, const unsigned char *b,
+    size_t len, uint64_t h)
+{
+	struct wsse_cert_entry	*set = cert_set(ctx, h);
+	int			 i;
+
+	for (i = 0; i < WSSE_CERT_WAYS; i++)
+		if (set[i].bytes != NULL && set[i].hash == h &&
+		    set[i].kind == kind && set[i].len == len &&
+		    memcmp(set[i].bytes, b, len) == 0) {
+			set[i].used = ++ctx->tick;
+			ctx->stats.cert_hits++;
+			return &set[i];
+		}
+	return NULL;
+}
+
+/*
+ * A certificate just parsed from bytes (adopted; freed on failure): hash
+ * and describe it, check its key and wrap the key for xmlsec, into the
+ * context's pending slot. certcache_commit() moves it into the cache once
+ * its chain verified, so certificates that are refused (weak key, unknown
+ * issuer, revoked) never take a place from ones that are used. *out stays
+ * valid until the next parse.
+ */
 static enum kp_error
-token_cert(xmlDocPtr doc, xmlNodePtr security, const char *uri, X509 **cert,
-    char *reason, size_t rlen)
+certcache_add(struct wsse_ctx *ctx, int kind, const unsigned char *b,
+    size_t len, uint64_t h, X509 *cert, struct wsse_cert_entry **out,
+    struct wsse_result *res)
+{
+	struct wsse_cert_entry	 ce;
+	unsigned int		 fplen;
+	enum kp_error		 e;
+
+	memset(&ce, 0, sizeof(ce));
+	ce.cert = cert;
+	ctx->stats.cert_misses++;
+	if (X509_digest(cert, EVP_sha256(), ce.fp, &fplen) != 1) {
+		e = wsse_refuse(res->reason, sizeof(res->reason), KP_INTERNAL,
+		    "cannot hash the certificate");
+		goto fail;
+	}
+	describe_cert(cert, ce.fp, res);
+	if ((e = check_key_strength(cert, res)) != KP_OK)
+		goto fail;
+	wsse_xmlsec_error_reset();
+	if ((ce.key = wsse_key_from_evp(X509_get0_pubkey(cert))) == NULL) {
+		e = wsse_refuse(res->reason, sizeof(res->reason), KP_INTERNAL,
+		    "cannot prepare xmlsec: %s", wsse_xmlsec_error());
+		goto fail;
+	}
+	memcpy(ce.fingerprint, res->fingerprint, sizeof(ce.fingerprint));
+	memcpy(ce.subject, res->subject, sizeof(ce.subject));
+	memcpy(ce.keydesc, res->key, sizeof(ce.keydesc));
+	ce.bytes = xmalloc(len);
+	memcpy(ce.bytes, b, len);
+	ce.len = len;
+	ce.kind = kind;
+	ce.hash = h;
+	cert_entry_clear(&ctx->pending);
+	ctx->pending = ce;
+	*out = &ctx->pending;
+	return KP_OK;
+fail:
+	cert_entry_clear(&ce);
+	return e;
+}
+
+/* Keep a certificate whose chain verified: into the free or least recently
+ * used slot of its set; where the entry is now. Entries found in the cache
+ * stay where they are. */
+static struct wsse_cert_entry *
+certcache_commit(struct wsse_ctx *ctx, struct wsse_cert_entry *ce)
+{
+	struct wsse_cert_entry	*set, *victim;
+	int			 i;
+
+	if (ce != &ctx->pending)
+		return ce;
+	set = cert_set(ctx, ce->hash);
+	victim = &set[0];
+	for (i = 0; i < WSSE_CERT_WAYS && set[i].bytes != NULL; i++)
+		if (set[i].used < victim->used)
+			victim = &set[i];
+	if (i < WSSE_CERT_WAYS)
+		victim = &set[i];
+	cert_entry_clear(victim);
+	*victim = *ce;
+	victim->used = ++ctx->tick;
+	memset(ce, 0, sizeof(*ce));
+	return victim;
+}
+
+/* A certificate returned by the lookup (adopted), through the cache. */
+static enum kp_error
+cert_from_lookup(struct wsse_ctx *ctx, X509 *cert, struct wsse_cert_entry **out,
+    struct wsse_result *res)
+{
+	unsigned char	*der = NULL;
+	uint64_t	 h;
+	int		 len;
+	enum kp_error	 e;
+
+	if ((len = i2d_X509(cert, &der)) <= 0) {
+		X509_free(cert);
+		return wsse_refuse(res->reason, sizeof(res->reason), KP_INTERNAL,
+		    "cannot encode the registered certificate");
+	}
+	h = cert_hash(CERT_FROM_LOOKUP, der, (size_t)len);
+	if ((*out = certcache_find(ctx, CERT_FROM_LOOKUP, der, (size_t)len,
+	    h)) != NULL) {
+		X509_free(cert);
+		cert_entry_describe(*out, res);
+		e = KP_OK;
+	} else
+		e = certcache_add(ctx, CERT_FROM_LOOKUP, der, (size_t)len, h,
+		    cert, out, res);
+	OPENSSL_free(der);
+	return e;
+}
+
+/* The certificate of the BinarySecurityToken that "#id" names, via the cache. */
+static enum kp_error
+token_cert(struct wsse_ctx *ctx, xmlDocPtr doc, xmlNodePtr security,
+    const char *uri, struct wsse_cert_entry **out, struct wsse_result *res)
 {
 	xmlNodePtr		 bst = node_by_uri(doc, uri);
-	xmlChar			*vt = NULL;
+	xmlChar			*vt = NULL, *copy = NULL;
+	const xmlChar		*text;
 	unsigned char		*der = NULL;
 	const unsigned char	*p;
-	int			 len = 0;
+	X509			*cert = NULL;
+	uint64_t		 h;
+	int			 len = 0, tlen;
 	enum kp_error		 e = KP_OK;
 
 	if (bst == NULL || !envelope_is(bst, WSSE_NS, "BinarySecurityToken") ||
 	    bst->parent != security) {
-		e = wsse_refuse(reason, rlen, KP_INVALID_SIGNATURE, "the token "
-		    "reference '%.64s' does not name a BinarySecurityToken of "
-		    "this wsse:Security header", uri ? uri : "");
+		e = wsse_refuse(res->reason, sizeof(res->reason),
+		    KP_INVALID_SIGNATURE, "the token reference '%.64s' does not "
+		    "name a BinarySecurityToken of this wsse:Security header",
+		    uri ? uri : "");
 		goto cleanup;
 	}
 	vt = xmlGetNoNsProp(bst, BAD_CAST "ValueType");
 	if (vt == NULL || strcmp((const char *)vt, WSSE_X509V3) != 0) {
-		e = wsse_refuse(reason, rlen, KP_INVALID_SIGNATURE,
-		    "the BinarySecurityToken is not an X.509v3 certificate");
+		e = wsse_refuse(res->reason, sizeof(res->reason),
+		    KP_INVALID_SIGNATURE, "the BinarySecurityToken is not an "
+		    "X.509v3 certificate");
 		goto cleanup;
 	}
-	if ((der = base64_of(bst, &len)) == NULL)
-		e = wsse_refuse(reason, rlen, KP_INVALID_SIGNATURE,
-		    "the BinarySecurityToken is not base64");
-	p = der;
-	if (e == KP_OK && ((*cert = d2i_X509(NULL, &p, len)) == NULL ||
-	    p != der + len)) {
-		X509_free(*cert);
-		*cert = NULL;
-		e = wsse_refuse(reason, rlen, KP_INVALID_SIGNATURE,
-		    "the BinarySecurityToken is not one DER certificate");
+	/* the text as sent; no copy when it is one text node, as usual */
+	if (bst->children != NULL && bst->children->next == NULL &&
+	    bst->children->type == XML_TEXT_NODE)
+		text = bst->children->content;
+	else
+		text = copy = xmlNodeGetContent(bst);
+	tlen = xmlStrlen(text);
+	h = cert_hash(CERT_FROM_TOKEN, text, (size_t)tlen);
+	if (tlen > 0 && (*out = certcache_find(ctx, CERT_FROM_TOKEN, text,
+	    (size_t)tlen, h)) != NULL) {
+		cert_entry_describe(*out, res);
+		goto cleanup;
 	}
+	if ((der = base64_decode(text, tlen, &len)) == NULL) {
+		e = wsse_refuse(res->reason, sizeof(res->reason),
+		    KP_INVALID_SIGNATURE, "the BinarySecurityToken is not base64");
+		goto cleanup;
+	}
+	p = der;
+	if ((cert = d2i_X509(NULL, &p, len)) == NULL || p != der + len) {
+		X509_free(cert);
+		e = wsse_refuse(res->reason, sizeof(res->reason),
+		    KP_INVALID_SIGNATURE, "the BinarySecurityToken is not one "
+		    "DER certificate");
+		goto cleanup;
+	}
+	e = certcache_add(ctx, CERT_FROM_TOKEN, text, (size_t)tlen, h, cert,
+	    out, res);
 cleanup:
 	free(der);
+	xmlFree(copy);
 	xmlFree(vt);
 	return e;
 }
@@ -681,10 +934,11 @@ cleanup:
 /* Resolve ds:KeyInfo/wsse:SecurityTokenReference to a certificate. */
 static enum kp_error
 resolve_key(struct wsse_ctx *ctx, xmlDocPtr doc, const struct sec_parts *p,
-    X509 **cert, struct wsse_result *res)
+    struct wsse_cert_entry **out, struct wsse_result *res)
 {
 	xmlNodePtr	 ki = NULL, str, n;
 	xmlChar		*uri;
+	X509		*cert = NULL;
 	enum kp_error	 e;
 	int		 count;
 
@@ -707,17 +961,24 @@ resolve_key(struct wsse_ctx *ctx, xmlDocPtr doc, const struct sec_parts *p,
 	if (envelope_is(n, WSSE_NS, "Reference")) {
 		res->keyref = "BinarySecurityToken";
 		uri = xmlGetNoNsProp(n, BAD_CAST "URI");
-		e = token_cert(doc, p->security, (const char *)uri, cert,
-		    res->reason, sizeof(res->reason));
+		e = token_cert(ctx, doc, p->security, (const char *)uri, out,
+		    res);
 		xmlFree(uri);
 		return e;
 	}
 	if (envelope_is(n, WSSE_NS, "KeyIdentifier"))
-		return key_identifier(ctx, n, cert, res);
-	if (envelope_is(n, DS_NS, "X509Data"))
-		return issuer_serial(ctx, n, cert, res);
-	return wsse_refuse(res->reason, sizeof(res->reason), KP_INVALID_SIGNATURE,
-	    "unsupported key reference <%s>", (const char *)n->name);
+		e = key_identifier(ctx, n, &cert, res);
+	else if (envelope_is(n, DS_NS, "X509Data"))
+		e = issuer_serial(ctx, n, &cert, res);
+	else
+		return wsse_refuse(res->reason, sizeof(res->reason),
+		    KP_INVALID_SIGNATURE, "unsupported key reference <%s>",
+		    (const char *)n->name);
+	if (e != KP_OK) {
+		X509_free(cert);
+		return e;
+	}
+	return cert_from_lookup(ctx, cert, out, res);
 }
 
 /* ------------------------------------------------------------------ */
@@ -794,9 +1055,11 @@ check_chain(struct wsse_ctx *ctx, X509 *cert, const unsigned char fp[32],
 		return wsse_refuse(res->reason, sizeof(res->reason), KP_INTERNAL,
 		    "no trust anchors are configured");
 	ce = &ctx->cache[(fp[0] | fp[1] << 8) % WSSE_CHAIN_CACHE];
-	if (memcmp(ce->fp, fp, 32) == 0 && ce->until > now)
+	if (memcmp(ce->fp, fp, 32) == 0 && ce->until > now) {
 		err = ce->x509_error;
-	else {
+		ctx->stats.chain_hits++;
+	} else {
+		ctx->stats.chain_misses++;
 		err = chain_verify(ctx, cert);
 		until = now + ctx->opt.chain_cache_ms;
 		if (ASN1_TIME_to_tm(X509_get0_notAfter(cert), &tm) == 1 &&
@@ -862,6 +1125,15 @@ dsig_restrict(xmlSecDSigCtxPtr d)
 {
 	d->enabledReferenceUris = xmlSecTransformUriTypeSameDocument;
 	d->flags |= XMLSEC_DSIG_FLAGS_IGNORE_MANIFESTS;
+	/*
+	 * "#id" by xmlGetID() rather than by an XPointer id('...'): the same
+	 * node set (the element and its subtree without comments), without an
+	 * XPath context per reference, and exactly the lookup that
+	 * check_covered() makes; check_signed_info() has already limited the
+	 * URIs to "#" and an NCName. The pruning around each c14n pass
+	 * (wsse_prune_begin()) relies on c14n being the only transform.
+	 */
+	d->flags |= XMLSEC_DSIG_FLAGS_USE_VISA3D_HACK;
 	return xmlSecDSigCtxEnableReferenceTransform(d, xmlSecTransformExclC14NId) ||
 	    xmlSecDSigCtxEnableReferenceTransform(d, xmlSecTransformSha256Id) ||
 	    xmlSecDSigCtxEnableReferenceTransform(d, xmlSecTransformSha384Id) ||
@@ -910,25 +1182,121 @@ check_covered(xmlDocPtr doc, xmlSecDSigCtxPtr d, struct envelope *env,
 	return KP_OK;
 }
 
+/* ------------------------------------------------------------------ */
+/* The tree pruned to the part being canonicalised (see wsse_int.h)    */
+/* ------------------------------------------------------------------ */
+
+/* Relink every level exactly as it was. */
+static void
+prune_restore(struct wsse_prune *p)
+{
+	struct wsse_prune_level	*l;
+
+	while (p->n > 0) {
+		l = &p->level[--p->n];
+		l->node->prev = l->prev;
+		l->node->next = l->next;
+		l->node->parent->children = l->first;
+		l->node->parent->last = l->last;
+	}
+}
+
+/* Make t and each of its element ancestors the only child of its parent. */
+static void
+prune_to(struct wsse_prune *p, xmlNodePtr t)
+{
+	struct wsse_prune_level	*l;
+	xmlNodePtr		 a;
+	int			 depth = 0;
+
+	prune_restore(p);
+	if (t == NULL || t->type != XML_ELEMENT_NODE || t->doc != p->doc)
+		return;
+	for (a = t; a->parent != NULL && a->parent->type == XML_ELEMENT_NODE;
+	    a = a->parent)
+		depth++;
+	if (depth > WSSE_PRUNE_DEPTH)
+		return;
+	for (a = t; a->parent != NULL && a->parent->type == XML_ELEMENT_NODE;
+	    a = a->parent) {
+		l = &p->level[p->n++];
+		l->node = a;
+		l->prev = a->prev;
+		l->next = a->next;
+		l->first = a->parent->children;
+		l->last = a->parent->last;
+		a->prev = a->next = NULL;
+		a->parent->children = a->parent->last = a;
+	}
+}
+
+/* Before a reference's transforms run: prune to the element it names;
+ * when that is not one element of this document, the whole tree. */
+static int
+prune_reference(xmlSecTransformCtxPtr t)
+{
+	struct wsse_prune	*p = t->userData;
+
+	prune_restore(p);
+	prune_to(p, node_by_uri(p->doc, (const char *)t->xptrExpr));
+	return 0;
+}
+
+/* Before SignedInfo is canonicalised (for the signature value). */
+static int
+prune_signed_info(xmlSecTransformCtxPtr t)
+{
+	struct wsse_prune	*p = t->userData;
+
+	prune_to(p, p->signed_info);
+	return 0;
+}
+
+/* Have xmlsec prune the tree before each c14n pass; after
+ * xmlSecDSigCtxInitialize(). wsse_prune_end() must follow. */
+void
+wsse_prune_begin(struct wsse_prune *p, xmlSecDSigCtxPtr d, xmlNodePtr signature)
+{
+	p->doc = signature->doc;
+	p->signed_info = envelope_first_element(signature);
+	p->n = 0;
+	d->userData = p;
+	d->referencePreExecuteCallback = prune_reference;
+	d->transformCtx.userData = p;
+	d->transformCtx.preExecCallback = prune_signed_info;
+}
+
+/* The whole tree again, whatever xmlsec did. */
+void
+wsse_prune_end(struct wsse_prune *p)
+{
+	prune_restore(p);
+}
+
 /* Run xmlsec on ds:Signature with the certificate's public key. */
 static enum kp_error
 dsig_verify(struct wsse_ctx *ctx, struct envelope *env,
-    const struct sec_parts *p, X509 *cert, struct wsse_result *res)
+    const struct sec_parts *p, xmlSecKeyPtr key, struct wsse_result *res)
 {
 	xmlSecDSigCtxPtr d = &ctx->dsig;
+	struct wsse_prune prune;
 	enum kp_error	 e = KP_OK;
+	int		 rc;
 
 	wsse_xmlsec_error_reset();
 	if (xmlSecDSigCtxInitialize(d, NULL) < 0)
 		return wsse_refuse(res->reason, sizeof(res->reason), KP_INTERNAL,
 		    "cannot initialise xmlsec: %s", wsse_xmlsec_error());
-	if (dsig_restrict(d) != 0 ||
-	    (d->signKey = wsse_key_from_evp(X509_get0_pubkey(cert))) == NULL) {
+	if (dsig_restrict(d) != 0) {
 		e = wsse_refuse(res->reason, sizeof(res->reason), KP_INTERNAL,
 		    "cannot prepare xmlsec: %s", wsse_xmlsec_error());
 		goto cleanup;
 	}
-	if (xmlSecDSigCtxVerify(d, p->signature) < 0) {
+	d->signKey = key;	/* the certificate cache's: detached below */
+	wsse_prune_begin(&prune, d, p->signature);
+	rc = xmlSecDSigCtxVerify(d, p->signature);
+	wsse_prune_end(&prune);
+	if (rc < 0) {
 		e = wsse_refuse(res->reason, sizeof(res->reason),
 		    KP_INVALID_SIGNATURE, "the signature cannot be checked: %s",
 		    wsse_xmlsec_error());
@@ -943,7 +1311,8 @@ dsig_verify(struct wsse_ctx *ctx, struct envelope *env,
 	}
 	e = check_covered(env->doc, d, env, p, res);
 cleanup:
-	xmlSecDSigCtxFinalize(d);	/* also destroys signKey */
+	d->signKey = NULL;	/* Finalize would destroy it */
+	xmlSecDSigCtxFinalize(d);
 	return e;
 }
 
@@ -1105,32 +1474,24 @@ static enum kp_error
 verify_signed(struct wsse_ctx *ctx, struct envelope *env,
     const struct sec_parts *p, struct wsse_result *res)
 {
-	X509		*cert = NULL;
-	unsigned char	 fp[32];
-	unsigned int	 fplen;
-	enum kp_error	 e;
+	struct wsse_cert_entry	*ce = NULL;
+	enum kp_error		 e;
 
-	if ((e = resolve_key(ctx, env->doc, p, &cert, res)) != KP_OK)
-		goto cleanup;
-	if (X509_digest(cert, EVP_sha256(), fp, &fplen) != 1) {
-		e = wsse_refuse(res->reason, sizeof(res->reason), KP_INTERNAL,
-		    "cannot hash the certificate");
-		goto cleanup;
-	}
-	describe_cert(cert, fp, res);
-	if ((e = check_key_strength(cert, res)) != KP_OK ||
-	    (e = check_chain(ctx, cert, fp, res)) != KP_OK ||
-	    (e = dsig_verify(ctx, env, p, cert, res)) != KP_OK)
-		goto cleanup;
-	res->cert = cert;	/* verified: the caller may now see who signed */
-	cert = NULL;
+	if ((e = resolve_key(ctx, env->doc, p, &ce, res)) != KP_OK ||
+	    (e = check_chain(ctx, ce->cert, ce->fp, res)) != KP_OK)
+		return e;
+	ce = certcache_commit(ctx, ce);
+	if ((e = dsig_verify(ctx, env, p, ce->key, res)) != KP_OK)
+		return e;
+	if (X509_up_ref(ce->cert) != 1)
+		return wsse_refuse(res->reason, sizeof(res->reason), KP_INTERNAL,
+		    "out of memory");
+	res->cert = ce->cert;	/* verified: the caller may now see who signed */
 	if ((e = check_timestamp(ctx, p->timestamp, res)) != KP_OK ||
 	    (e = check_replay(ctx, p, res)) != KP_OK)
-		goto cleanup;
+		return e;
 	if (strcmp(res->keyref, "BinarySecurityToken") == 0)
 		e = check_registered(ctx, res->cert, res);
-cleanup:
-	X509_free(cert);
 	return e;
 }
 

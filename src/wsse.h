@@ -63,6 +63,18 @@ struct wsse_options {
 	const char	*cert_file;	/* its certificate (PEM) */
 	int64_t		 ttl_ms;	/* Expires - Created of what we sign */
 	int64_t		(*clock)(void);	/* ms since the epoch; NULL: real time */
+	size_t		 cert_cache;	/* parsed certificates kept per context;
+					   0: the default (256) */
+};
+
+/* What a context's caches did (wsse_ctx_stats()); for /metrics and tests. */
+struct wsse_stats {
+	uint64_t	cert_hits;	/* certificate parsed before: reused */
+	uint64_t	cert_misses;	/* certificate parsed now */
+	uint64_t	chain_hits;	/* chain verdict reused */
+	uint64_t	chain_misses;	/* chain verified now */
+	size_t		certs_cached;	/* parsed certificates held now */
+	size_t		certs_capacity;	/* at most this many */
 };
 
 #define WSSE_MAX_COVERED	8
@@ -82,6 +94,17 @@ struct wsse_result {
 	int64_t		 expires_ms;	/* 0 when the Timestamp has none */
 };
 
+/*
+ * One wsse_ctx per worker thread. A context keeps, bounded: parsed
+ * certificates (by the exact token bytes, or the DER the lookup returned;
+ * only those whose chain verified), chain verdicts (by fingerprint, for
+ * chain_cache_ms and never past the certificate's notAfter), the signing
+ * key. wsse_ctx_reload_trust() forgets verdicts and certificates, so a new
+ * CRL takes effect at once. wsse_verify() and wsse_sign() change the tree
+ * they are given while they run (ids are registered; during each c14n pass
+ * the tree is pruned to the part being hashed and then restored exactly):
+ * no other thread may read that document during the call.
+ */
 struct wsse_ctx;
 
 int		 wsse_global_init(char *err, size_t errlen);
@@ -91,6 +114,7 @@ struct wsse_ctx	*wsse_ctx_new(const struct wsse_options *, char *err,
 void		 wsse_ctx_free(struct wsse_ctx *);
 int		 wsse_ctx_reload_trust(struct wsse_ctx *, char *err,
 		    size_t errlen);
+void		 wsse_ctx_stats(const struct wsse_ctx *, struct wsse_stats *);
 enum kp_error	 wsse_verify(struct wsse_ctx *, struct envelope *,
 		    struct wsse_result *);
 void		 wsse_result_clear(struct wsse_result *);

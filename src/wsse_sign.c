@@ -84,6 +84,10 @@ wsse_sign_load(struct wsse_ctx *ctx, char *err, size_t errlen)
 		    "key of %s", ctx->opt.key_file, ctx->opt.cert_file);
 		goto cleanup;
 	}
+	if (RAND_bytes((unsigned char *)&ctx->id_seed, sizeof(ctx->id_seed)) != 1) {
+		wsse_refuse(err, errlen, KP_INTERNAL, "no random numbers for ids");
+		goto cleanup;
+	}
 	ctx->sign_ec = EVP_PKEY_get_base_id(pkey) == EVP_PKEY_EC;
 	if (!ctx->sign_ec && EVP_PKEY_get_base_id(pkey) != EVP_PKEY_RSA) {
 		wsse_refuse(err, errlen, KP_INTERNAL, "%s: only RSA and EC keys "
@@ -128,24 +132,34 @@ format_time(int64_t ms, char *buf, size_t len)
 	snprintf(buf, len, "%s.%03dZ", s, (int)(ms % 1000));
 }
 
-/* A fresh id with a prefix: prefix-<16 hex digits>. */
+/*
+ * A fresh id with a prefix: prefix-<16 hex digits>. The digits are a
+ * bijective mix (splitmix64) of a per-context random start and a counter, so
+ * ids never repeat within a context and differ between contexts and runs;
+ * a wsu:Id needs to be unique in its message, not secret, and this costs no
+ * trip through the random generator per id.
+ */
 static void
-new_id(const char *prefix, char *buf, size_t len)
+new_id(struct wsse_ctx *ctx, const char *prefix, char *buf, size_t len)
 {
-	unsigned char	r[8];
-	int		i, n;
+	static const char hex[] = "0123456789abcdef";
+	uint64_t	z = ctx->id_seed + 0x9e3779b97f4a7c15ULL * ++ctx->id_count;
+	char		digits[17];
+	int		i;
 
-	if (RAND_bytes(r, sizeof(r)) != 1)
-		memset(r, 0, sizeof(r));
-	n = snprintf(buf, len, "%s-", prefix);
-	for (i = 0; i < 8 && (size_t)n + 2 < len; i++)
-		n += snprintf(buf + n, len - n, "%02x", r[i]);
+	z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
+	z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
+	z ^= z >> 31;
+	for (i = 15; i >= 0; i--, z >>= 4)
+		digits[i] = hex[z & 0xf];
+	digits[16] = '\0';
+	snprintf(buf, len, "%s-%s", prefix, digits);
 }
 
 /* Give n a wsu:Id (keeping one it has) and register it; the id in buf. */
 static int
-set_id(xmlDocPtr doc, xmlNodePtr n, xmlNsPtr wsu, const char *prefix,
-    char *buf, size_t len)
+set_id(struct wsse_ctx *ctx, xmlDocPtr doc, xmlNodePtr n, xmlNsPtr wsu,
+    const char *prefix, char *buf, size_t len)
 {
 	xmlAttrPtr	 attr;
 	xmlChar		*old;
@@ -156,7 +170,7 @@ set_id(xmlDocPtr doc, xmlNodePtr n, xmlNsPtr wsu, const char *prefix,
 		xmlFree(old);
 	} else {
 		buf[0] = '#';
-		new_id(prefix, buf + 1, len - 1);
+		new_id(ctx, prefix, buf + 1, len - 1);
 		attr = xmlNewNsProp(n, wsu, BAD_CAST "Id", BAD_CAST (buf + 1));
 	}
 	if (xmlGetID(doc, BAD_CAST (buf + 1)) == attr)
@@ -216,8 +230,8 @@ add_security(struct wsse_ctx *ctx, struct envelope *env, xmlNsPtr wsu,
 	xmlNewTextChild(ts, wsu, BAD_CAST "Created", BAD_CAST when);
 	format_time(now + ctx->opt.ttl_ms, when, sizeof(when));
 	xmlNewTextChild(ts, wsu, BAD_CAST "Expires", BAD_CAST when);
-	if (set_id(env->doc, bst, wsu, "X509", bst_id, idlen) != 0 ||
-	    set_id(env->doc, ts, wsu, "TS", ts_id, idlen) != 0)
+	if (set_id(ctx, env->doc, bst, wsu, "X509", bst_id, idlen) != 0 ||
+	    set_id(ctx, env->doc, ts, wsu, "TS", ts_id, idlen) != 0)
 		return NULL;
 	return sec;
 }
@@ -258,15 +272,22 @@ static enum kp_error
 sign_template(struct wsse_ctx *ctx, xmlNodePtr sig, char *reason, size_t rlen)
 {
 	xmlSecDSigCtxPtr d = &ctx->dsig;
+	struct wsse_prune prune;
 	enum kp_error	 e = KP_OK;
+	int		 rc;
 
 	wsse_xmlsec_error_reset();
 	if (xmlSecDSigCtxInitialize(d, NULL) < 0)
 		return wsse_refuse(reason, rlen, KP_INTERNAL, "xmlsec: %s",
 		    wsse_xmlsec_error());
 	d->enabledReferenceUris = xmlSecTransformUriTypeSameDocument;
+	/* "#id" by xmlGetID(), as in wsse.c: no XPath context per reference */
+	d->flags |= XMLSEC_DSIG_FLAGS_USE_VISA3D_HACK;
 	d->signKey = ctx->sign_key;
-	if (xmlSecDSigCtxSign(d, sig) < 0)
+	wsse_prune_begin(&prune, d, sig);
+	rc = xmlSecDSigCtxSign(d, sig);
+	wsse_prune_end(&prune);
+	if (rc < 0)
 		e = wsse_refuse(reason, rlen, KP_INTERNAL, "cannot sign: %s",
 		    wsse_xmlsec_error());
 	d->signKey = NULL;	/* the context's, not the dsig's */
@@ -308,7 +329,7 @@ wsse_sign(struct wsse_ctx *ctx, xmlDocPtr doc, char *reason, size_t rlen)
 		goto cleanup;
 	}
 	if ((wsu = wsu_ns(env)) == NULL ||
-	    set_id(doc, env->body, wsu, "Body", body_id, sizeof(body_id)) != 0 ||
+	    set_id(ctx, doc, env->body, wsu, "Body", body_id, sizeof(body_id)) != 0 ||
 	    (sec = add_security(ctx, env, wsu, bst_id, ts_id, sizeof(ts_id))) == NULL ||
 	    (sig = add_signature(ctx, doc, sec, body_id, ts_id, bst_id)) == NULL) {
 		e = wsse_refuse(reason, rlen, KP_INTERNAL, "cannot build the "

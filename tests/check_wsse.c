@@ -942,6 +942,323 @@ test_bad_key_files(void)
 	free(key);
 }
 
+/* Verify msg; the tree afterwards must serialise as before. */
+static enum kp_error
+verify_keeps_tree(struct wsse_ctx *ctx, const char *msg)
+{
+	struct envelope		*env = NULL;
+	struct wsse_result	 res;
+	char			*before, *after, reason[256];
+	enum kp_error		 e;
+
+	memset(&res, 0, sizeof(res));
+	CU_ASSERT_EQUAL_FATAL(envelope_parse(msg, strlen(msg), &limits, &env,
+	    reason, sizeof(reason)), KP_OK);
+	before = dump(env->doc);
+	e = wsse_verify(ctx, env, &res);
+	after = dump(env->doc);
+	CU_ASSERT_STRING_EQUAL(before, after);
+	CU_ASSERT_PTR_EQUAL(env->body->parent, env->root);
+	CU_ASSERT_PTR_EQUAL(env->root->last, env->body->next ?
+	    env->root->last : env->body);
+	wsse_result_clear(&res);
+	envelope_free(env);
+	free(after);
+	free(before);
+	return e;
+}
+
+/* While xmlsec canonicalises the header the Body is set aside: whatever
+ * the order of the references and the outcome, it is back in place. */
+static void
+test_body_in_place(void)
+{
+	struct wsse_ctx	*ctx = verifier(NULL, NULL, NULL);
+	struct tmpl	 t = { "rsa", NULL, NULL, NULL, NULL, 0, 0, 0 };
+	char		*a = reference("#ts", EXC_TRANSFORM, SHA256),
+			*b = reference("#body", EXC_TRANSFORM, SHA256), *refs,
+			*msg;
+
+	CU_ASSERT_PTR_NOT_NULL_FATAL(ctx);
+	msg = signed_by("rsa");
+	CU_ASSERT_EQUAL(verify_keeps_tree(ctx, msg), KP_OK);
+	free(msg);
+	msg = mutate(change_payload);
+	CU_ASSERT_EQUAL(verify_keeps_tree(ctx, msg), KP_INVALID_SIGNATURE);
+	free(msg);
+	msg = mutate(body_to_header);
+	CU_ASSERT_EQUAL(verify_keeps_tree(ctx, msg), KP_INVALID_SIGNATURE);
+	free(msg);
+	/* Timestamp first, then Body; and the Timestamp alone */
+	xasprintf(&refs, "%s%s", a, b);
+	t.refs = refs;
+	msg = from_template(&t);
+	CU_ASSERT_EQUAL(verify_keeps_tree(ctx, msg), KP_OK);
+	free(msg);
+	t.refs = a;
+	msg = from_template(&t);
+	CU_ASSERT_EQUAL(verify_keeps_tree(ctx, msg), KP_INVALID_SIGNATURE);
+	free(msg);
+	free(refs);
+	free(b);
+	free(a);
+	wsse_ctx_free(ctx);
+}
+
+/* ------------------------------------------------------------------ */
+/* The per-context caches                                              */
+/* ------------------------------------------------------------------ */
+
+/* A verifier with its own CRL file, cache size and chain-verdict time. */
+static struct wsse_ctx *
+cache_verifier(const char *crl, size_t certs, int64_t chain_ms)
+{
+	struct wsse_options	 o;
+	struct wsse_ctx		*ctx;
+	char			 err[256], *ca = pki_path("ca.crt");
+
+	wsse_options_default(&o);
+	o.ca_file = ca;
+	o.crl_file = crl;
+	o.cert_cache = certs;
+	o.chain_cache_ms = chain_ms;
+	o.clock = test_clock;
+	o.lookup = wsse_certset_lookup;
+	o.lookup_arg = registered;
+	ctx = wsse_ctx_new(&o, err, sizeof(err));
+	if (ctx == NULL)
+		fprintf(stderr, "cache_verifier: %s\n", err);
+	free(ca);
+	return ctx;
+}
+
+/* Verify msg with ctx; the code; res cleared again. */
+static enum kp_error
+verify_code(struct wsse_ctx *ctx, const char *msg, char *fp, char *why,
+    size_t whylen)
+{
+	struct wsse_result	 res;
+	enum kp_error		 e;
+
+	memset(&res, 0, sizeof(res));
+	e = verify_with(ctx, msg, &res);
+	if (fp != NULL)
+		memcpy(fp, res.fingerprint, sizeof(res.fingerprint));
+	if (why != NULL)
+		snprintf(why, whylen, "%s", res.reason);
+	wsse_result_clear(&res);
+	return e;
+}
+
+static void
+test_cert_cache_reuse(void)
+{
+	struct wsse_ctx		*ctx;
+	struct wsse_stats	 st;
+	struct wsse_options	 o;
+	char			*crl = pki_path("crl.pem"), *rsa = signed_by("rsa"),
+				*ec = signed_by("ec256"), *rogue, fp[65], want[65],
+				 why[256];
+	struct tmpl		 t = { "rogue", NULL, NULL, NULL, NULL, 0, 0, 0 };
+
+	wsse_options_default(&o);
+	CU_ASSERT_EQUAL(o.cert_cache, 0);	/* 0: the default size */
+	ctx = cache_verifier(crl, 0, 300000);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(ctx);
+	wsse_ctx_stats(ctx, &st);
+	CU_ASSERT_EQUAL(st.certs_capacity, 256);
+	CU_ASSERT_EQUAL(st.certs_cached, 0);
+
+	CU_ASSERT_EQUAL(verify_code(ctx, rsa, fp, NULL, 0), KP_OK);
+	CU_ASSERT_EQUAL(verify_code(ctx, rsa, fp, NULL, 0), KP_OK);
+	fingerprint("rsa", want);
+	CU_ASSERT_STRING_EQUAL(fp, want);
+	wsse_ctx_stats(ctx, &st);
+	CU_ASSERT_EQUAL(st.cert_misses, 1);
+	CU_ASSERT_EQUAL(st.cert_hits, 1);
+	CU_ASSERT_EQUAL(st.chain_misses, 1);
+	CU_ASSERT_EQUAL(st.chain_hits, 1);
+	CU_ASSERT_EQUAL(st.certs_cached, 1);
+
+	/* another certificate is another entry, never the cached one */
+	CU_ASSERT_EQUAL(verify_code(ctx, ec, fp, NULL, 0), KP_OK);
+	fingerprint("ec256", want);
+	CU_ASSERT_STRING_EQUAL(fp, want);
+	/* same subject as rsa.crt, self-signed: refused after rsa was cached */
+	rogue = from_template(&t);
+	CU_ASSERT_EQUAL(verify_code(ctx, rogue, fp, why, sizeof(why)),
+	    KP_INVALID_SIGNATURE);
+	CU_ASSERT_PTR_NOT_NULL(strstr(why, "self-signed"));
+	fingerprint("rogue", want);
+	CU_ASSERT_STRING_EQUAL(fp, want);
+	/* refused again; a refused certificate takes no place in the cache */
+	CU_ASSERT_EQUAL(verify_code(ctx, rogue, NULL, why, sizeof(why)),
+	    KP_INVALID_SIGNATURE);
+	CU_ASSERT_PTR_NOT_NULL(strstr(why, "self-signed"));
+	wsse_ctx_stats(ctx, &st);
+	CU_ASSERT_EQUAL(st.cert_misses, 4);
+	CU_ASSERT_EQUAL(st.certs_cached, 2);
+	CU_ASSERT_EQUAL(verify_code(ctx, rsa, NULL, NULL, 0), KP_OK);
+	wsse_ctx_free(ctx);
+	free(rogue);
+	free(ec);
+	free(rsa);
+	free(crl);
+}
+
+static void
+test_cert_cache_bounded(void)
+{
+	static const char *const who[] = { "rsa", "ec256", "ec384", "other",
+	    "hub", "rsa", "ec256" };
+	struct wsse_ctx		*ctx;
+	struct wsse_stats	 st;
+	char			*crl = pki_path("crl.pem"), *msg, fp[65], want[65];
+	size_t			 i;
+
+	ctx = cache_verifier(crl, 4, 300000);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(ctx);
+	for (i = 0; i < sizeof(who) / sizeof(who[0]); i++) {
+		msg = signed_by(who[i]);
+		/* other and hub are not registered: valid, then refused */
+		CU_ASSERT_NOT_EQUAL(verify_code(ctx, msg, fp, NULL, 0),
+		    KP_INVALID_SIGNATURE);
+		fingerprint(who[i], want);
+		CU_ASSERT_STRING_EQUAL(fp, want);
+		wsse_ctx_stats(ctx, &st);
+		CU_ASSERT(st.certs_cached <= 4);
+		free(msg);
+	}
+	wsse_ctx_stats(ctx, &st);
+	CU_ASSERT_EQUAL(st.certs_capacity, 4);
+	CU_ASSERT_EQUAL(st.certs_cached, 4);
+	/* five certificates through four slots: rsa and ec256 were evicted */
+	CU_ASSERT_EQUAL(st.cert_misses, 7);
+	CU_ASSERT_EQUAL(st.cert_hits, 0);
+	wsse_ctx_free(ctx);
+	free(crl);
+}
+
+static void
+test_cert_cache_lookup(void)
+{
+	X509			*x;
+	char			*b = cert_b64("ec256", &x), ski[64], ki[1024],
+				*crl = pki_path("crl.pem"), *msg;
+	const ASN1_OCTET_STRING	*id = X509_get0_subject_key_id(x);
+	struct tmpl		 t = { "ec256", NULL, NULL, NULL, NULL, 0, 0, 0 };
+	struct wsse_ctx		*ctx = cache_verifier(crl, 0, 300000);
+	struct wsse_stats	 st;
+
+	CU_ASSERT_PTR_NOT_NULL_FATAL(ctx);
+	EVP_EncodeBlock((unsigned char *)ski, ASN1_STRING_get0_data(id),
+	    ASN1_STRING_length(id));
+	snprintf(ki, sizeof(ki), "<wsse:SecurityTokenReference><wsse:KeyIdentifier "
+	    "EncodingType='" WSSE_BASE64 "' ValueType='" WSSE_SKI "'>%s"
+	    "</wsse:KeyIdentifier></wsse:SecurityTokenReference>", ski);
+	t.keyinfo = ki;
+	msg = from_template(&t);
+	CU_ASSERT_EQUAL(verify_code(ctx, msg, NULL, NULL, 0), KP_OK);
+	CU_ASSERT_EQUAL(verify_code(ctx, msg, NULL, NULL, 0), KP_OK);
+	wsse_ctx_stats(ctx, &st);
+	CU_ASSERT_EQUAL(st.cert_misses, 1);
+	CU_ASSERT_EQUAL(st.cert_hits, 1);
+	wsse_ctx_free(ctx);
+	free(msg);
+	free(crl);
+	X509_free(x);
+	free(b);
+}
+
+/* Run a shell command in the test PKI directory; 0 when it worked. */
+static int
+in_pki(const char *cmd)
+{
+	char	*line;
+	int	 rc;
+
+	xasprintf(&line, "cd '%s' && { %s; } >/dev/null 2>&1", pki, cmd);
+	rc = system(line);
+	free(line);
+	return rc;
+}
+
+static void
+test_cert_cache_revocation(void)
+{
+	struct wsse_ctx		*ctx;
+	struct wsse_stats	 st;
+	char			*crl = pki_path("crl-reload.pem"), *msg, why[256],
+				 err[256];
+
+	/* a CRL that does not list rsa.crt (the make-pki one) */
+	CU_ASSERT_EQUAL_FATAL(in_pki("cp crl.pem crl-reload.pem"), 0);
+	ctx = cache_verifier(crl, 0, 3600 * 1000);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(ctx);
+	msg = signed_by("rsa");
+	CU_ASSERT_EQUAL(verify_code(ctx, msg, NULL, NULL, 0), KP_OK);
+
+	/* the CA revokes rsa.crt; the hub reloads its trust */
+	CU_ASSERT_EQUAL_FATAL(in_pki("cp -r ca-db ca-db.saved && "
+	    "openssl ca -batch -config ca.cnf -cert ca.crt -keyfile ca.key "
+	    "-revoke rsa.crt && openssl ca -batch -config ca.cnf -cert ca.crt "
+	    "-keyfile ca.key -gencrl -out crl-reload.pem"), 0);
+	/* within the verdict's lifetime the old verdict still holds ... */
+	CU_ASSERT_EQUAL(verify_code(ctx, msg, NULL, NULL, 0), KP_OK);
+	/* ... and a reload forgets verdicts and parsed certificates */
+	CU_ASSERT_EQUAL(wsse_ctx_reload_trust(ctx, err, sizeof(err)), 0);
+	wsse_ctx_stats(ctx, &st);
+	CU_ASSERT_EQUAL(st.certs_cached, 0);
+	CU_ASSERT_EQUAL(verify_code(ctx, msg, NULL, why, sizeof(why)),
+	    KP_INVALID_SIGNATURE);
+	CU_ASSERT_PTR_NOT_NULL(strstr(why, "certificate revoked"));
+	CU_ASSERT_EQUAL(verify_code(ctx, msg, NULL, why, sizeof(why)),
+	    KP_INVALID_SIGNATURE);
+	CU_ASSERT_PTR_NOT_NULL(strstr(why, "certificate revoked"));
+	wsse_ctx_free(ctx);
+	/* put the CA database back for the other tests */
+	CU_ASSERT_EQUAL(in_pki("rm -rf ca-db && mv ca-db.saved ca-db"), 0);
+	free(msg);
+	free(crl);
+}
+
+static void
+test_cert_cache_expiry(void)
+{
+	struct wsse_ctx		*ctx;
+	struct wsse_stats	 st;
+	X509			*x;
+	char			*b = cert_b64("rsa", &x), *msg, why[256];
+	const ASN1_TIME		*na = X509_get0_notAfter(x);
+	struct tm		 tm;
+	int64_t			 not_after;
+
+	ASN1_TIME_to_tm(na, &tm);
+	not_after = (int64_t)timegm(&tm) * 1000;
+	/* no CRL, so that only the certificate's own validity matters; a
+	 * verdict that would be cached for ten years */
+	ctx = cache_verifier(NULL, 0, (int64_t)10 * 365 * 86400 * 1000);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(ctx);
+	clock_offset = not_after - 60 * 1000 - wsse_now_ms();
+	msg = signed_by("rsa");
+	CU_ASSERT_EQUAL(verify_code(ctx, msg, NULL, NULL, 0), KP_OK);
+	free(msg);
+	/* two minutes later the certificate has expired: no cached verdict */
+	clock_offset = not_after + 60 * 1000 - wsse_now_ms();
+	msg = signed_by("rsa");
+	CU_ASSERT_EQUAL(verify_code(ctx, msg, NULL, why, sizeof(why)),
+	    KP_INVALID_SIGNATURE);
+	CU_ASSERT_PTR_NOT_NULL(strstr(why, "certificate has expired"));
+	wsse_ctx_stats(ctx, &st);
+	CU_ASSERT_EQUAL(st.chain_misses, 2);
+	CU_ASSERT_EQUAL(st.cert_hits, 1);	/* the parse was reused */
+	clock_offset = 0;
+	wsse_ctx_free(ctx);
+	free(msg);
+	X509_free(x);
+	free(b);
+}
+
 static int
 init(void)
 {
@@ -999,5 +1316,15 @@ main(void)
 	CU_add_test(s, "replay store", test_replay_store);
 	CU_add_test(s, "an envelope is signed once", test_sign_twice_refused);
 	CU_add_test(s, "key, certificate and trust files", test_bad_key_files);
+	CU_add_test(s, "certificate cache: reuse, other certificates",
+	    test_cert_cache_reuse);
+	CU_add_test(s, "certificate cache: bounded", test_cert_cache_bounded);
+	CU_add_test(s, "certificate cache: lookup references",
+	    test_cert_cache_lookup);
+	CU_add_test(s, "certificate cache: revocation on reload",
+	    test_cert_cache_revocation);
+	CU_add_test(s, "certificate cache: expiry", test_cert_cache_expiry);
+	CU_add_test(s, "the Body is back in place after verify",
+	    test_body_in_place);
 	return test_run();
 }
