@@ -15,6 +15,7 @@
 
 #include "admin.h"
 #include "auditread.h"
+#include "certificate.h"
 #include "config.h"
 #include "db.h"
 #include "enterprise.h"
@@ -30,7 +31,7 @@ static int cmd_who(struct admin_ctx *, int, char **);
 static int cmd_export(struct admin_ctx *, int, char **);
 
 const struct admin_cmd admin_audit_cmds[] = {
-	{ "audit verify", "[--node NODE]", 0,
+	{ "audit verify", "[--node NODE] [--hub-cert CERT.pem]", 0,
 	  "check every hash chain; exit 1 if a record was changed, removed, "
 	  "inserted or reordered", cmd_verify },
 	{ "audit search",
@@ -122,34 +123,53 @@ check_dates(const char *cmd, const char *from, const char *to)
 static int
 cmd_verify(struct admin_ctx *ctx, int argc, char **argv)
 {
-	const char		*node = NULL;
+	const char		*node = NULL, *certfile = NULL;
 	struct admin_opt	 opts[] = { { "node", &node, NULL },
+				    { "hub-cert", &certfile, NULL },
 				    { NULL, NULL, NULL } };
 	struct auditread_verify	 v;
 	struct kp_config	*cf;
 	MYSQL			*db, *db2;
-	char			 err[512];
+	X509			*cert = NULL;
+	char			 err[512], *pem = NULL;
 	int			 rc;
 
 	if (admin_parse_opts("audit verify", &argc, argv, opts) == -1 || argc) {
-		fprintf(stderr, "usage: kruispunt audit verify [--node NODE]\n");
+		fprintf(stderr, "usage: kruispunt audit verify [--node NODE] "
+		    "[--hub-cert CERT.pem]\n");
 		return ADMIN_EXIT_USAGE;
 	}
 	if ((rc = audit_open_db(ctx, &cf, &db)) != 0)
 		return rc;
+	if (certfile == NULL)
+		certfile = cf->signing_certificate;	/* the hub's own */
+	if (certfile != NULL &&
+	    (cert = certificate_read_pem(certfile, &pem, err, sizeof(err))) == NULL) {
+		fprintf(stderr, "kruispunt audit verify: %s\n", err);
+		audit_close_db(cf, db);
+		return ADMIN_EXIT_USAGE;
+	}
+	free(pem);
 	if ((db2 = db_connect(cf, err, sizeof(err))) == NULL) {
 		fprintf(stderr, "kruispunt audit verify: %s\n", err);
 		audit_close_db(cf, db);
 		return ADMIN_EXIT_UNAVAILABLE;
 	}
-	if (auditread_verify(db, db2, node, stdout, &v, err, sizeof(err)) == -1) {
+	if (auditread_verify(db, db2, node, cert, stdout, &v, err,
+	    sizeof(err)) == -1) {
 		fprintf(stderr, "kruispunt audit verify: %s\n", err);
 		rc = ADMIN_EXIT_FAIL;
 	} else {
-		printf("%lu record%s verified in %.2f s (%.0f records/s): %s\n",
-		    v.records, v.records == 1 ? "" : "s", v.seconds,
+		printf("%lu record%s and %lu signed checkpoint%s verified in "
+		    "%.2f s (%.0f records/s): %s\n", v.records,
+		    v.records == 1 ? "" : "s", v.checkpoints,
+		    v.checkpoints == 1 ? "" : "s", v.seconds,
 		    v.seconds > 0 ? (double)v.records / v.seconds : 0,
 		    v.problems == 0 ? "every chain is intact" : "PROBLEMS FOUND");
+		if (v.unsigned_tail > 0)
+			printf("%lu record%s after the last checkpoint (signed at "
+			    "the next checkpoint or when the hub stops)\n",
+			    v.unsigned_tail, v.unsigned_tail == 1 ? "" : "s");
 		if (v.problems > 0) {
 			printf("%lu problem%s\n", v.problems,
 			    v.problems == 1 ? "" : "s");
@@ -157,6 +177,7 @@ cmd_verify(struct admin_ctx *ctx, int argc, char **argv)
 		}
 	}
 	db_close(db2);
+	X509_free(cert);
 	audit_close_db(cf, db);
 	return rc;
 }

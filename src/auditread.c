@@ -20,8 +20,11 @@
 #include <string.h>
 #include <time.h>
 
+#include <openssl/evp.h>
+
 #include "audit.h"
 #include "auditread.h"
+#include "certificate.h"
 #include "progress.h"
 #include "xmalloc.h"
 
@@ -97,8 +100,94 @@ targets_take(struct targets *tg, unsigned long long seq, struct audit_record *r)
 	}
 }
 
+/* Check one checkpoint's signature with the hub certificate; 1 if good. */
 static int
-verify_node(MYSQL *db, MYSQL *db2, const char *node, FILE *out,
+checkpoint_signed(X509 *cert, const char *node, const char *seq,
+    const char *hash, const char *sig64)
+{
+	EVP_PKEY	*key = X509_get0_pubkey(cert);
+	EVP_MD_CTX	*md;
+	unsigned char	 sig[1100];
+	char		 text[256];
+	int		 n, ok;
+
+	if (key == NULL || strlen(sig64) > 1400)
+		return 0;
+	n = EVP_DecodeBlock(sig, (const unsigned char *)sig64,
+	    (int)strlen(sig64));
+	if (n <= 0)
+		return 0;
+	n -= (int)(strlen(sig64) >= 2 && sig64[strlen(sig64) - 1] == '=') +
+	    (int)(strlen(sig64) >= 2 && sig64[strlen(sig64) - 2] == '=');
+	audit_checkpoint_text(node, strtoull(seq, NULL, 10), hash, text,
+	    sizeof(text));
+	if ((md = EVP_MD_CTX_new()) == NULL)
+		return 0;
+	ok = EVP_DigestVerifyInit(md, NULL, EVP_sha256(), NULL, key) == 1 &&
+	    EVP_DigestVerify(md, sig, (size_t)n, (unsigned char *)text,
+	    strlen(text)) == 1;
+	EVP_MD_CTX_free(md);
+	return ok;
+}
+
+/*
+ * Each signed checkpoint of node: the record at its position must have the
+ * hash it signed, and the signature must be the hub's.
+ */
+static int
+verify_checkpoints(MYSQL *db, const char *node, X509 *cert, FILE *out,
+    struct auditread_verify *v, unsigned long long last_seq, char *err,
+    size_t errlen)
+{
+	MYSQL_RES		*res;
+	MYSQL_ROW		 row;
+	char			 q[1024], esc[200], fp[AUDIT_HASH_LEN] = "", what[300];
+	unsigned char		 md[32];
+	unsigned int		 mdlen;
+	unsigned long long	 covered = 0;
+
+	if (cert != NULL && X509_digest(cert, EVP_sha256(), md, &mdlen) == 1)
+		certificate_hex(md, mdlen, fp);
+	mysql_real_escape_string(db, esc, node, (unsigned long)strlen(node));
+	snprintf(q, sizeof(q), "SELECT c.seq, c.hash, c.signature, "
+	    "c.certificate, r.hash, r.ticket FROM audit_checkpoint c LEFT JOIN "
+	    "audit_record r ON r.node = c.node AND r.seq = c.seq WHERE "
+	    "c.node = '%s' ORDER BY c.seq", esc);
+	if (mysql_query(db, q) != 0 || (res = mysql_store_result(db)) == NULL) {
+		snprintf(err, errlen, "reading the checkpoints: %s",
+		    mysql_error(db));
+		return -1;
+	}
+	while ((row = mysql_fetch_row(res)) != NULL) {
+		v->checkpoints++;
+		if (row[4] == NULL || strcmp(row[4], row[1]) != 0) {
+			snprintf(what, sizeof(what), "the signed checkpoint says "
+			    "hash %.16s..., the chain has %.16s...: the trail was "
+			    "rewritten up to here", row[1], row[4] ? row[4] :
+			    "no record");
+			problem(out, v, node, row[0], row[5], what);
+		}
+		if (cert == NULL) {
+			problem(out, v, node, row[0], row[5], "checkpoint "
+			    "signature not checked: no hub certificate given");
+		} else if (strcmp(fp, row[3]) != 0) {
+			snprintf(what, sizeof(what), "checkpoint signed by "
+			    "certificate %.16s..., not by the hub certificate "
+			    "given", row[3]);
+			problem(out, v, node, row[0], row[5], what);
+		} else if (!checkpoint_signed(cert, node, row[0], row[1], row[2]))
+			problem(out, v, node, row[0], row[5], "the checkpoint's "
+			    "signature is not valid");
+		covered = strtoull(row[0], NULL, 10);
+	}
+	mysql_free_result(res);
+	if (last_seq > covered)
+		v->unsigned_tail += (unsigned long)(last_seq - covered);
+	return 0;
+}
+
+static int
+verify_node(MYSQL *db, MYSQL *db2, const char *node, X509 *cert, FILE *out,
     struct auditread_verify *v, struct progress *pr, char *err, size_t errlen)
 {
 	struct targets		 tg = { NULL, NULL };
@@ -175,13 +264,13 @@ verify_node(MYSQL *db, MYSQL *db2, const char *node, FILE *out,
 	while (tg.row != NULL)
 		tg.row = mysql_fetch_row(tg.res);
 	mysql_free_result(tg.res);
-	return 0;
+	return verify_checkpoints(db, node, cert, out, v, expect - 1, err, errlen);
 }
 
 /* Verify the chains of every node (or one); problems are printed to out. */
 int
-auditread_verify(MYSQL *db, MYSQL *db2, const char *node, FILE *out,
-    struct auditread_verify *v, char *err, size_t errlen)
+auditread_verify(MYSQL *db, MYSQL *db2, const char *node, X509 *cert,
+    FILE *out, struct auditread_verify *v, char *err, size_t errlen)
 {
 	MYSQL_RES		*res;
 	MYSQL_ROW		 row;
@@ -211,7 +300,7 @@ auditread_verify(MYSQL *db, MYSQL *db2, const char *node, FILE *out,
 	/* db2 streams the targets beside the records */
 	pr = progress_start(stderr, "verifying", total);
 	for (i = 0; i < n && rc == 0; i++)
-		rc = verify_node(db, db2, nodes[i], out, v, pr, err, errlen);
+		rc = verify_node(db, db2, nodes[i], cert, out, v, pr, err, errlen);
 	progress_end(pr);
 	for (i = 0; i < n; i++)
 		free(nodes[i]);

@@ -14,13 +14,17 @@
 
 #include "output.h"
 
+#include <openssl/x509.h>
+
 struct auditread_verify {
 	unsigned long	records;	/* read */
 	unsigned long	problems;	/* found */
+	unsigned long	checkpoints;	/* checked */
+	unsigned long	unsigned_tail;	/* records after the last checkpoint */
 	double		seconds;
 };
 
-int	auditread_verify(MYSQL *, MYSQL *, const char *node, FILE *out,
-	    struct auditread_verify *, char *err, size_t errlen);
+int	auditread_verify(MYSQL *, MYSQL *, const char *node, X509 *hub_cert,
+	    FILE *out, struct auditread_verify *, char *err, size_t errlen);
 
 #endif

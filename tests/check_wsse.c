@@ -13,6 +13,7 @@
 #include "build-config.h"
 
 #include <CUnit/CUnit.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -1259,6 +1260,77 @@ test_cert_cache_expiry(void)
 	free(b);
 }
 
+/* One worker: its own contexts, verifying and signing in a loop. */
+struct worker {
+	const char	*msgs[2];
+	int		 failures;
+};
+
+static void *
+worker_run(void *arg)
+{
+	static const char req[] =
+	    "<s:Envelope xmlns:s='" SOAP11 "'><s:Body><kp:ConsultRequest "
+	    "xmlns:kp='urn:kruispunt:hub:1'><kp:MessageId>w</kp:MessageId>"
+	    "</kp:ConsultRequest></s:Body></s:Envelope>";
+	struct worker	*w = arg;
+	struct wsse_ctx	*v = verifier(wsse_certset_lookup, registered, NULL);
+	struct wsse_ctx	*sg = signer("ec256");
+	struct envelope	*env;
+	char		 reason[256], *out;
+	int		 i;
+
+	if (v == NULL || sg == NULL) {
+		w->failures++;
+		goto done;
+	}
+	for (i = 0; i < 200; i++) {
+		if (verify_code(v, w->msgs[i % 2], NULL, NULL, 0) != KP_OK)
+			w->failures++;
+		if (i % 10 != 0)
+			continue;
+		if (envelope_parse(req, strlen(req), &limits, &env, reason,
+		    sizeof(reason)) != KP_OK ||
+		    wsse_sign(sg, env->doc, reason, sizeof(reason)) != KP_OK) {
+			w->failures++;
+			continue;
+		}
+		out = dump(env->doc);
+		envelope_free(env);
+		if (verify_code(v, out, NULL, NULL, 0) != KP_OK)
+			w->failures++;
+		free(out);
+	}
+done:
+	wsse_ctx_free(sg);
+	wsse_ctx_free(v);
+	return NULL;
+}
+
+/* Several workers at once, each with its own contexts (the hub's model). */
+static void
+test_threads(void)
+{
+	pthread_t	 t[4];
+	struct worker	 w[4];
+	char		*rsa = signed_by("rsa"), *ec = signed_by("ec256");
+	int		 i;
+
+	for (i = 0; i < 4; i++) {
+		w[i].msgs[0] = i % 2 ? rsa : ec;
+		w[i].msgs[1] = i % 2 ? ec : rsa;
+		w[i].failures = 0;
+		CU_ASSERT_EQUAL_FATAL(pthread_create(&t[i], NULL, worker_run,
+		    &w[i]), 0);
+	}
+	for (i = 0; i < 4; i++) {
+		pthread_join(t[i], NULL);
+		CU_ASSERT_EQUAL(w[i].failures, 0);
+	}
+	free(ec);
+	free(rsa);
+}
+
 static int
 init(void)
 {
@@ -1326,5 +1398,6 @@ main(void)
 	CU_add_test(s, "certificate cache: expiry", test_cert_cache_expiry);
 	CU_add_test(s, "the Body is back in place after verify",
 	    test_body_in_place);
+	CU_add_test(s, "four workers at once", test_threads);
 	return test_run();
 }
