@@ -47,6 +47,7 @@ static const struct admin_cmd *const admin_tables[] = {
 	admin_send_cmds,
 	admin_outbox_cmds,
 	admin_audit_cmds,
+	admin_stats_cmds,
 };
 
 #define NTABLES	(sizeof(admin_tables) / sizeof(admin_tables[0]))

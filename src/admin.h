@@ -36,6 +36,7 @@ extern const struct admin_cmd admin_wsse_cmds[];
 extern const struct admin_cmd admin_send_cmds[];
 extern const struct admin_cmd admin_outbox_cmds[];
 extern const struct admin_cmd admin_audit_cmds[];
+extern const struct admin_cmd admin_stats_cmds[];
 
 /* A --name option of a command: with a value, or a flag. */
 struct admin_opt {

@@ -129,6 +129,8 @@ static const struct conf_key conf_keys[] = {
 	{ "notify", CONF_NOTIFY, "backoff_max", T_DURATION, O(notify_backoff_max), 10 * MS, 86400 * SEC, "10m", 0 },
 	{ "notify", CONF_NOTIFY, "lease", T_DURATION, O(notify_lease), 1 * SEC, 3600 * SEC, "60s", 0 },
 
+	{ "stats", CONF_STATS, "threshold", T_INT, O(stats_threshold), 1, 1000000, "10", 0 },
+
 	{ "institution", CONF_INSTITUTION, "id", T_ENTERPRISE, O(inst_id), 0, 0, "", K_REQUIRED },
 	{ "institution", CONF_INSTITUTION, "listen", T_ADDRESS, O(inst_listen), 0, 0, "127.0.0.1", 0 },
 	{ "institution", CONF_INSTITUTION, "port", T_PORT, O(inst_port), 1, 65535, "", K_REQUIRED },

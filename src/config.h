@@ -20,10 +20,11 @@
 #define CONF_LOG		0x0040
 #define CONF_INSTITUTION	0x0080
 #define CONF_NOTIFY		0x0100
+#define CONF_STATS		0x0200
 
 #define CONF_FOR_HUB	(CONF_HUB | CONF_TLS | CONF_SIGNING | CONF_TRUST | \
 			 CONF_LIMITS | CONF_DATABASE | CONF_LOG | CONF_NOTIFY)
-#define CONF_FOR_ADMIN	(CONF_DATABASE | CONF_LOG | CONF_NOTIFY)
+#define CONF_FOR_ADMIN	(CONF_DATABASE | CONF_LOG | CONF_NOTIFY | CONF_STATS)
 #define CONF_FOR_INSTITUTION (CONF_INSTITUTION | CONF_LIMITS | CONF_LOG)
 
 enum conf_client_auth {
@@ -94,6 +95,9 @@ struct kp_config {
 	int	 notify_backoff_min;
 	int	 notify_backoff_max;
 	int	 notify_lease;
+
+	/* [stats] */
+	int	 stats_threshold;
 
 	/* [institution] */
 	char	*inst_id;
