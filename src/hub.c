@@ -428,7 +428,7 @@ step_fields(struct exchange *x)
 		soapmsg_text(period, KP_NS, "End", r->period_end,
 		    sizeof(r->period_end));
 	}
-	soapmsg_digest(soapmsg_child(x->req, KP_NS, "Payload"),
+	soapmsg_payload_digest(soapmsg_child(x->req, KP_NS, "Payload"),
 	    r->request_digest);
 	if ((st = ssin_parse(r->ssin, NULL)) != SSIN_OK)
 		return refuse(x, KP_INVALID_SSIN, "SSIN %s: %s", r->ssin,
@@ -632,7 +632,7 @@ consult_forward(struct exchange *x, const struct consult_decision *d)
 		soapmsg_add_kp(ans, "Status", st[i]);
 		if (resps[i] != NULL &&
 		    (resps[i] = soapmsg_child(resps[i], KI_NS, "Payload")) != NULL) {
-			soapmsg_digest(resps[i], at->answer_digest);
+			soapmsg_payload_digest(resps[i], at->answer_digest);
 			soapmsg_copy_children(soapmsg_add_kp(ans, "Payload", NULL),
 			    resps[i]);
 		}

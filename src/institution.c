@@ -718,39 +718,13 @@ cleanup:
 	return rc;
 }
 
-/* Visible to the payload digest: what is inside a Payload's elements. */
-static int
-payload_visible(void *payload, xmlNodePtr node, xmlNodePtr parent)
-{
-	xmlNodePtr	n = node->type == XML_NAMESPACE_DECL ? parent : node;
-
-	if (n == (xmlNodePtr)payload)
-		return 0;
-	if (n->parent == (xmlNodePtr)payload && n->type != XML_ELEMENT_NODE)
-		return 0;
-	for (; n != NULL; n = n->parent)
-		if (n == (xmlNodePtr)payload)
-			return 1;
-	return 0;
-}
-
-/*
- * SHA-256 (hex) of the exclusive canonical form of a Payload's child
- * elements, in order; "-" when there is no Payload.
- */
+/* The payload's digest for the mutation log; "-" when there is none. */
 static void
 payload_digest(xmlNodePtr payload, char out[AUDIT_HASH_LEN])
 {
-	xmlOutputBufferPtr	buf;
-
-	snprintf(out, AUDIT_HASH_LEN, "-");
-	if (payload == NULL || (buf = xmlAllocOutputBuffer(NULL)) == NULL)
-		return;
-	if (xmlC14NExecute(payload->doc, payload_visible, payload,
-	    XML_C14N_EXCLUSIVE_1_0, NULL, 0, buf) >= 0)
-		audit_sha256_hex(xmlOutputBufferGetContent(buf),
-		    xmlOutputBufferGetSize(buf), out);
-	xmlOutputBufferClose(buf);
+	soapmsg_payload_digest(payload, out);
+	if (out[0] == '\0')
+		snprintf(out, AUDIT_HASH_LEN, "-");
 }
 
 /* ------------------------------------------------------------------ */

@@ -258,7 +258,7 @@ notify_ack(struct notify_worker *w, const struct delivery *d,
 		    d->delivery_id);
 		goto done;
 	}
-	soapmsg_digest(env->payload, digest);
+	soapmsg_digest(env->payload, digest);	/* the acknowledgement */
 	rc = 0;
 done:
 	envelope_free(env);

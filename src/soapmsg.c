@@ -201,6 +201,43 @@ soapmsg_digest(xmlNodePtr n, char out[65])
 	xmlOutputBufferClose(buf);
 }
 
+/* Visible to the payload digest: what is inside a Payload's elements. */
+static int
+payload_visible(void *payload, xmlNodePtr node, xmlNodePtr parent)
+{
+	xmlNodePtr	n = node->type == XML_NAMESPACE_DECL ? parent : node;
+
+	if (n == (xmlNodePtr)payload)
+		return 0;
+	if (n->parent == (xmlNodePtr)payload && n->type != XML_ELEMENT_NODE)
+		return 0;
+	for (; n != NULL; n = n->parent)
+		if (n == (xmlNodePtr)payload)
+			return 1;
+	return 0;
+}
+
+/*
+ * SHA-256 (hex) of the exclusive canonical form of a Payload's child
+ * elements, in order: the payload as the institutions see it, whatever
+ * envelope carried it (the hub and kruispunt-institution log the same
+ * value). "" when there is no Payload.
+ */
+void
+soapmsg_payload_digest(xmlNodePtr payload, char out[65])
+{
+	xmlOutputBufferPtr	buf;
+
+	out[0] = '\0';
+	if (payload == NULL || (buf = xmlAllocOutputBuffer(NULL)) == NULL)
+		return;
+	if (xmlC14NExecute(payload->doc, payload_visible, payload,
+	    XML_C14N_EXCLUSIVE_1_0, NULL, 0, buf) >= 0)
+		audit_sha256_hex(xmlOutputBufferGetContent(buf),
+		    xmlOutputBufferGetSize(buf), out);
+	xmlOutputBufferClose(buf);
+}
+
 /* The HTTP content type of a SOAP version. */
 const char *
 soapmsg_content_type(int soap_version)

@@ -31,6 +31,7 @@ const char	*soapmsg_text(xmlNodePtr, const char *ns, const char *name,
 		    char *buf, size_t len);
 int		 soapmsg_serialize(xmlDocPtr, char **out, size_t *len);
 void		 soapmsg_digest(xmlNodePtr, char out[65]);
+void		 soapmsg_payload_digest(xmlNodePtr payload, char out[65]);
 const char	*soapmsg_content_type(int soap_version);
 int		 soapmsg_read_fault(xmlNodePtr body, char *code, size_t codelen,
 		    char *ticket, size_t ticketlen, char *text, size_t textlen);
