@@ -16,6 +16,7 @@
  */
 #include "build-config.h"
 
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -162,7 +163,7 @@ forward_call(struct forward *f, const char *endpoint, const char *action,
 	struct soap		*soap;
 	char			*in, ctype[300];
 	size_t			 inlen = 0;
-	int			 attempt;
+	int			 attempt, reused;
 
 	memset(r, 0, sizeof(*r));
 	if ((c = forward_conn(f, endpoint, err, errlen)) == NULL)
@@ -173,7 +174,14 @@ forward_call(struct forward *f, const char *endpoint, const char *action,
 		    "charset=utf-8; action=\"%s\"", action != NULL ? action : "");
 	else
 		snprintf(ctype, sizeof(ctype), "text/xml; charset=utf-8");
+	/*
+	 * One retry, only for a kept-alive connection that the peer had
+	 * closed: the call failed before any byte of an answer came. A
+	 * timeout or a fresh connection is never retried (the institution
+	 * may be slow; asking twice would only add load).
+	 */
 	for (attempt = 0; attempt < 2; attempt++) {
+		reused = soap_valid_socket(soap->socket);
 		c->received = 0;
 		c->too_large = 0;
 		soap->http_content = ctype;
@@ -182,7 +190,8 @@ forward_call(struct forward *f, const char *endpoint, const char *action,
 		    ctype) != SOAP_OK || soap_send_raw(soap, body, len) !=
 		    SOAP_OK || soap_end_send(soap) != SOAP_OK) {
 			/* a kept-alive connection the peer closed: once more */
-			if (attempt == 0 && soap->error == SOAP_EOF) {
+			if (attempt == 0 && reused && soap->error == SOAP_EOF &&
+			    c->received == 0) {
 				soap_closesock(soap);
 				continue;
 			}
@@ -192,8 +201,9 @@ forward_call(struct forward *f, const char *endpoint, const char *action,
 		}
 		if (soap_begin_recv(soap) != SOAP_OK &&
 		    soap->error != SOAP_OK && soap->status < 400) {
-			if (attempt == 0 && soap->error == SOAP_EOF &&
-			    !c->too_large) {
+			if (attempt == 0 && reused && soap->error == SOAP_EOF &&
+			    c->received == 0 && soap->errnum != ETIMEDOUT &&
+			    soap->errnum != EAGAIN) {
 				soap_closesock(soap);
 				continue;
 			}
