@@ -458,6 +458,9 @@ audit_write(struct audit_log *a, struct audit_pending *batch)
 	    (ntgt > 0 && mysql_real_query(a->db, tgt.p, tgt.len) != 0) ||
 	    (nout > 0 && mysql_real_query(a->db, out.p, out.len) != 0))
 		goto fail;
+	for (p = batch; p != NULL; p = p->next)
+		if (p->rec->also != NULL && mysql_query(a->db, p->rec->also) != 0)
+			goto fail;
 	if (mysql_query(a->db, "COMMIT") != 0 || mysql_errno(a->db) != 0)
 		goto unknown;
 	a->seq = seq;

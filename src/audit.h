@@ -61,6 +61,7 @@ struct audit_record {
 	int			ntargets;
 	struct audit_outbox	*outbox;	/* written with the record */
 	int			noutbox;
+	const char		*also;		/* SQL run in the same transaction */
 	/* set by audit_append */
 	uint64_t		seq;
 	char			prev_hash[AUDIT_HASH_LEN];

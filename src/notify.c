@@ -4,12 +4,14 @@
  *
  * Each delivery worker has its own database connection, XML security
  * context and outbound connections. It claims one due row of the outbox for
- * a lease (an UPDATE ... LIMIT 1 that any hub node may race for: the row
- * goes to one of them), sends ReceiveMutation signed by the hub with the
+ * a lease (an UPDATE ... LIMIT that any hub node may race for: a row goes
+ * to one of them; a worker takes a few at once), sends ReceiveMutation signed by the hub with the
  * row's DeliveryId, verifies that the acknowledgement is signed by the
  * certificate registered to that recipient and names that DeliveryId, audits
- * the attempt, and then marks the row delivered, or due again after an
- * exponential backoff with jitter, or dead after [notify] max_attempts. A
+ * the attempt and, in the same transaction (one log flush, shared with the
+ * other workers' records by the group commit), marks the row delivered, or
+ * due again after an exponential backoff with jitter, or dead after
+ * [notify] max_attempts. A
  * row whose worker died (or whose attempt could not be audited) is taken
  * again when its lease expires: delivery is at least once, and the stable
  * DeliveryId lets the recipient drop a duplicate. A slow recipient holds up
@@ -114,9 +116,13 @@ copy_col(char *dst, size_t len, const char *v)
 	snprintf(dst, len, "%s", v != NULL ? v : "");
 }
 
-/* Claim a due row; 1 with d filled, 0 when none is due, -1 on error. */
+#define NOTIFY_BATCH	4	/* rows claimed at once by a worker */
+
+/* Claim due rows; the number claimed (0 when none is due, at most max) with
+ * d[] filled, or -1 on error. */
 static int
-notify_claim(struct notify_worker *w, struct delivery *d, const char *token)
+notify_claim(struct notify_worker *w, struct delivery *d, int max,
+    const char *token)
 {
 	char		 q[1024], until[27];
 	MYSQL_RES	*res;
@@ -128,7 +134,8 @@ notify_claim(struct notify_worker *w, struct delivery *d, const char *token)
 	snprintf(q, sizeof(q), "UPDATE outbox SET claimed_by = '%s', "
 	    "claimed_until = '%s' WHERE state = 'pending' AND next_attempt <= "
 	    "UTC_TIMESTAMP(6) AND (claimed_until IS NULL OR claimed_until < "
-	    "UTC_TIMESTAMP(6)) ORDER BY next_attempt LIMIT 1", token, until);
+	    "UTC_TIMESTAMP(6)) ORDER BY next_attempt LIMIT %d", token, until,
+	    max);
 	if (mysql_query(w->db, q) != 0)
 		return -1;
 	if (mysql_affected_rows(w->db) == 0)
@@ -139,48 +146,44 @@ notify_claim(struct notify_worker *w, struct delivery *d, const char *token)
 	if (mysql_query(w->db, q) != 0 || (res = mysql_store_result(w->db)) ==
 	    NULL)
 		return -1;
-	if ((row = mysql_fetch_row(res)) != NULL) {
-		memset(d, 0, sizeof(*d));
-		copy_col(d->delivery_id, sizeof(d->delivery_id), row[0]);
-		copy_col(d->ticket, sizeof(d->ticket), row[1]);
-		copy_col(d->recipient, sizeof(d->recipient), row[2]);
-		copy_col(d->quality, sizeof(d->quality), row[3]);
-		copy_col(d->authorization_id, sizeof(d->authorization_id), row[4]);
-		copy_col(d->source, sizeof(d->source), row[5]);
-		copy_col(d->mutation_type, sizeof(d->mutation_type), row[6]);
-		copy_col(d->ssin, sizeof(d->ssin), row[7]);
-		copy_col(d->effective_date, sizeof(d->effective_date), row[8]);
-		d->payload = row[9] != NULL ? xstrdup(row[9]) : NULL;
-		d->attempts = atoi(row[10]);
-		rc = 1;
+	while (rc < max && (row = mysql_fetch_row(res)) != NULL) {
+		struct delivery *e = &d[rc++];
+		memset(e, 0, sizeof(*e));
+		copy_col(e->delivery_id, sizeof(e->delivery_id), row[0]);
+		copy_col(e->ticket, sizeof(e->ticket), row[1]);
+		copy_col(e->recipient, sizeof(e->recipient), row[2]);
+		copy_col(e->quality, sizeof(e->quality), row[3]);
+		copy_col(e->authorization_id, sizeof(e->authorization_id), row[4]);
+		copy_col(e->source, sizeof(e->source), row[5]);
+		copy_col(e->mutation_type, sizeof(e->mutation_type), row[6]);
+		copy_col(e->ssin, sizeof(e->ssin), row[7]);
+		copy_col(e->effective_date, sizeof(e->effective_date), row[8]);
+		e->payload = row[9] != NULL ? xstrdup(row[9]) : NULL;
+		e->attempts = atoi(row[10]);
 	}
 	mysql_free_result(res);
 	return rc;
 }
 
-/* Record the outcome of an attempt in the outbox. */
-static int
+/* The outbox update that records an attempt's outcome; it runs in the
+ * transaction of the attempt's audit record. */
+static void
 notify_settle(struct notify_worker *w, const struct delivery *d,
-    const char *token, const char *state, int64_t next_us, const char *error)
+    const char *token, const char *state, int64_t next_us, const char *error,
+    char *q, size_t qlen)
 {
-	char	q[1024], next[27], esc[512];
+	char	next[27], esc[512];
 
 	audit_time_format(next_us, next);
 	mysql_real_escape_string(w->db, esc, error, (unsigned long)strnlen(error,
 	    200));
-	snprintf(q, sizeof(q), "UPDATE outbox SET state = '%s', attempts = "
+	snprintf(q, qlen, "UPDATE outbox SET state = '%s', attempts = "
 	    "attempts + 1, next_attempt = '%s', delivered_at = %s, last_error = "
 	    "%s%s%s, claimed_by = NULL, claimed_until = NULL WHERE delivery_id = "
-	    "'%s' AND claimed_by = '%s'", state, next,
+	    "'%.36s' AND claimed_by = '%.99s'", state, next,
 	    strcmp(state, "delivered") == 0 ? "UTC_TIMESTAMP(6)" : "NULL",
 	    *error ? "'" : "", *error ? esc : "NULL", *error ? "'" : "",
 	    d->delivery_id, token);
-	if (mysql_query(w->db, q) != 0) {
-		log_warnx("notify: delivery %s: %s", d->delivery_id,
-		    mysql_error(w->db));
-		return -1;
-	}
-	return 0;
 }
 
 /* ------------------------------------------------------------------ */
@@ -254,7 +257,7 @@ notify_ack(struct notify_worker *w, const struct delivery *d,
 	    !envelope_is(env->payload, KI_NS, "ReceiveMutationResponse") ||
 	    soapmsg_text(env->payload, KI_NS, "Ack", ack, sizeof(ack)) == NULL ||
 	    strcmp(ack, d->delivery_id) != 0) {
-		snprintf(why, whylen, "the answer does not acknowledge %s",
+		snprintf(why, whylen, "the answer does not acknowledge %.36s",
 		    d->delivery_id);
 		goto done;
 	}
@@ -272,7 +275,7 @@ notify_attempt(struct notify_worker *w, struct delivery *d, const char *token)
 	struct dir_institution	 inst;
 	struct forward_reply	 r;
 	struct audit_record	 rec;
-	char			*body = NULL, why[300], digest[65] = "";
+	char			*body = NULL, why[300], digest[65] = "", settle[2048];
 	const char		*state;
 	size_t			 len;
 	int64_t			 next;
@@ -306,7 +309,7 @@ notify_attempt(struct notify_worker *w, struct delivery *d, const char *token)
 
 	/* the attempt is audited before the outbox says what happened */
 	snprintf(rec.sender, sizeof(rec.sender), "%s", d->source);
-	snprintf(rec.message_id, sizeof(rec.message_id), "%s", d->delivery_id);
+	snprintf(rec.message_id, sizeof(rec.message_id), "%.36s", d->delivery_id);
 	snprintf(rec.ssin, sizeof(rec.ssin), "%s", d->ssin);
 	snprintf(rec.quality, sizeof(rec.quality), "%s", d->quality);
 	snprintf(rec.service, sizeof(rec.service), "%s", d->mutation_type);
@@ -323,12 +326,14 @@ notify_attempt(struct notify_worker *w, struct delivery *d, const char *token)
 	snprintf(rec.targets[0].answer_digest,
 	    sizeof(rec.targets[0].answer_digest), "%s", digest);
 	rec.ntargets = 1;
+	notify_settle(w, d, token, state, next, ok ? "" : why, settle,
+	    sizeof(settle));
+	rec.also = settle;
 	if (audit_append(w->n->audit, &rec) == -1) {
 		log_warnx("notify: delivery %s: the attempt could not be "
 		    "audited; it will be tried again", d->delivery_id);
 		return;		/* the lease expires; the row comes back */
 	}
-	notify_settle(w, d, token, state, next, ok ? "" : why);
 	log_info("delivery ticket=%s delivery=%s recipient=%s attempt=%d "
 	    "outcome=%s%s%s", rec.ticket, d->delivery_id, d->recipient,
 	    d->attempts + 1, rec.decision, ok ? "" : " error=", ok ? "" : why);
@@ -360,9 +365,9 @@ notify_run(void *arg)
 {
 	struct notify_worker	*w = arg;
 	struct notify		*n = w->n;
-	struct delivery		 d;
+	struct delivery		 d[NOTIFY_BATCH];
 	char			 token[100], uuid[AUDIT_TICKET_LEN], err[256];
-	int			 rc;
+	int			 rc, i;
 
 	while (!atomic_load(&n->stop)) {
 		if (w->db == NULL &&
@@ -374,7 +379,7 @@ notify_run(void *arg)
 		audit_ticket_new(uuid);
 		snprintf(token, sizeof(token), "%s:%d:%s", n->cf->hub_node,
 		    w->index, uuid);
-		rc = notify_claim(w, &d, token);
+		rc = notify_claim(w, d, NOTIFY_BATCH, token);
 		if (rc == -1) {
 			log_warnx("notify: claiming: %s", mysql_error(w->db));
 			db_close(w->db);
@@ -386,8 +391,10 @@ notify_run(void *arg)
 			notify_sleep(n, 500);
 			continue;
 		}
-		notify_attempt(w, &d, token);
-		free(d.payload);
+		for (i = 0; i < rc; i++) {
+			notify_attempt(w, &d[i], token);
+			free(d[i].payload);
+		}
 	}
 	return NULL;
 }

@@ -6,7 +6,9 @@
 #   KP_TEST_DB_PID     the server's process id
 #   KP_TEST_DB_NAME, KP_TEST_DB_USER, KP_TEST_DB_PASSWORD
 #   KP_TEST_CONF       a kruispunt.conf with a [database] section for it
-# and installs a trap that stops the server by PID and removes the directory
+# mariadb_halt stops the server but keeps its data; mariadb_run starts it
+# again on them (tests of recovery).
+# It also installs a trap that stops the server by PID and removes the directory
 # on exit, also on failure, Ctrl-C or SIGTERM. mariadb_stop does it at once.
 #
 # Works as root (CI runs as root): the server runs as the calling user.
@@ -21,6 +23,7 @@ PATH="$PATH:/usr/sbin:/sbin"
 : "${MARIADBD:=$(command -v mariadbd 2>/dev/null)}"
 : "${MARIADB_INSTALL_DB:=$(command -v mariadb-install-db 2>/dev/null)}"
 : "${MARIADB_CLIENT:=$(command -v mariadb 2>/dev/null)}"
+export MARIADBD MARIADB_INSTALL_DB MARIADB_CLIENT
 
 mariadb_stop() {
 	if [ -n "${KP_TEST_DB_PID:-}" ] && kill -0 "$KP_TEST_DB_PID" 2>/dev/null; then
@@ -47,6 +50,43 @@ mariadb_root() {
 	"$MARIADB_CLIENT" --no-defaults --socket="$KP_TEST_DB_SOCKET" -uroot "$@"
 }
 
+# Start the server process on the existing data directory (after a stop or
+# a crash, for the tests of recovery); waits until it answers.
+mariadb_run() {
+	"$MARIADBD" --no-defaults --datadir="$KP_TEST_DB_DIR/data" \
+	    --socket="$KP_TEST_DB_SOCKET" --skip-networking \
+	    --pid-file="$KP_TEST_DB_DIR/mysqld.pid" \
+	    --log-error="$KP_TEST_DB_DIR/error.log" --user="$(id -un)" \
+	    --innodb-buffer-pool-size=64M --innodb-log-file-size=16M \
+	    --character-set-server=utf8mb4 --collation-server=utf8mb4_bin \
+	    --max-connections=200 ${KP_TEST_DB_OPTS:-} </dev/null >/dev/null 2>&1 &
+	KP_TEST_DB_PID=$!
+	export KP_TEST_DB_PID
+	i=0
+	until mariadb_root -e 'SELECT 1' >/dev/null 2>&1; do
+		if ! kill -0 "$KP_TEST_DB_PID" 2>/dev/null; then
+			echo "mariadb.sh: the server exited at start-up:" >&2
+			cat "$KP_TEST_DB_DIR/error.log" >&2
+			exit 99
+		fi
+		i=$((i + 1))
+		if [ $i -gt 300 ]; then
+			echo "mariadb.sh: the server did not answer within 30 s:" >&2
+			cat "$KP_TEST_DB_DIR/error.log" >&2
+			exit 99
+		fi
+		sleep 0.1
+	done
+}
+
+# Stop the server process (SIGTERM, or the signal given) but keep its data.
+mariadb_halt() {
+	if [ -n "${KP_TEST_DB_PID:-}" ] && kill -0 "$KP_TEST_DB_PID" 2>/dev/null; then
+		kill "-${1:-TERM}" "$KP_TEST_DB_PID" 2>/dev/null
+		wait "$KP_TEST_DB_PID" 2>/dev/null
+	fi
+}
+
 mariadb_start() {
 	if [ -z "$MARIADBD" ] || [ -z "$MARIADB_INSTALL_DB" ] || [ -z "$MARIADB_CLIENT" ]; then
 		echo "mariadb.sh: no MariaDB server here (install the Debian package mariadb-server)" >&2
@@ -66,29 +106,7 @@ mariadb_start() {
 		cat "$KP_TEST_DB_DIR/install.log" >&2
 		exit 99
 	fi
-	"$MARIADBD" --no-defaults --datadir="$KP_TEST_DB_DIR/data" \
-	    --socket="$KP_TEST_DB_SOCKET" --skip-networking \
-	    --pid-file="$KP_TEST_DB_DIR/mysqld.pid" \
-	    --log-error="$KP_TEST_DB_DIR/error.log" --user="$user" \
-	    --innodb-buffer-pool-size=64M --innodb-log-file-size=16M \
-	    --character-set-server=utf8mb4 --collation-server=utf8mb4_bin \
-	    --max-connections=200 ${KP_TEST_DB_OPTS:-} </dev/null >/dev/null 2>&1 &
-	KP_TEST_DB_PID=$!
-	i=0
-	until mariadb_root -e 'SELECT 1' >/dev/null 2>&1; do
-		if ! kill -0 "$KP_TEST_DB_PID" 2>/dev/null; then
-			echo "mariadb.sh: the server exited at start-up:" >&2
-			cat "$KP_TEST_DB_DIR/error.log" >&2
-			exit 99
-		fi
-		i=$((i + 1))
-		if [ $i -gt 300 ]; then
-			echo "mariadb.sh: the server did not answer within 30 s:" >&2
-			cat "$KP_TEST_DB_DIR/error.log" >&2
-			exit 99
-		fi
-		sleep 0.1
-	done
+	mariadb_run
 	KP_TEST_DB_NAME=kruispunt_test
 	KP_TEST_DB_USER=kruispunt
 	KP_TEST_DB_PASSWORD=$(od -An -N12 -tx1 /dev/urandom | tr -d ' \n')
