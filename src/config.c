@@ -83,7 +83,7 @@ static const struct conf_key conf_keys[] = {
 	{ "hub", CONF_HUB, "listen", T_ADDRESS, O(hub_listen), 0, 0, "127.0.0.1", 0 },
 	{ "hub", CONF_HUB, "port", T_PORT, O(hub_port), 1, 65535, "8443", 0 },
 	{ "hub", CONF_HUB, "public_url", T_URL, O(hub_public_url), 0, 0, "", 0 },
-	{ "hub", CONF_HUB, "workers", T_INT, O(hub_workers), 1, 1024, "8", 0 },
+	{ "hub", CONF_HUB, "workers", T_INT, O(hub_workers), 1, 1024, "32", 0 },
 	{ "hub", CONF_HUB, "max_connections", T_INT, O(hub_max_connections), 1, 100000, "256", 0 },
 	{ "hub", CONF_HUB, "pid_file", T_NEWFILE, O(hub_pid_file), 0, 0, "", 0 },
 	{ "hub", CONF_HUB, "checkpoint_records", T_INT, O(hub_checkpoint_records), 1, 10000000, "1000", 0 },

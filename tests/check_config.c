@@ -99,7 +99,7 @@ test_minimal_and_defaults(void)
 	CU_ASSERT_STRING_EQUAL(cf->hub_node, "hub-1");
 	CU_ASSERT_STRING_EQUAL(cf->hub_listen, "127.0.0.1");
 	CU_ASSERT_EQUAL(cf->hub_port, 8443);
-	CU_ASSERT_EQUAL(cf->hub_workers, 8);
+	CU_ASSERT_EQUAL(cf->hub_workers, 32);
 	CU_ASSERT_FALSE(cf->tls_enabled);
 	CU_ASSERT_EQUAL(cf->max_message_size, 1024 * 1024);
 	CU_ASSERT_EQUAL(cf->clock_skew, 300 * 1000);
