@@ -54,6 +54,7 @@ mariadb_root() {
 # a crash, for the tests of recovery); waits until it answers.
 mariadb_run() {
 	"$MARIADBD" --no-defaults --datadir="$KP_TEST_DB_DIR/data" \
+	    --tmpdir="$KP_TEST_DB_DIR/tmp" \
 	    --socket="$KP_TEST_DB_SOCKET" --skip-networking \
 	    --pid-file="$KP_TEST_DB_DIR/mysqld.pid" \
 	    --log-error="$KP_TEST_DB_DIR/error.log" --user="$(id -un)" \
@@ -99,7 +100,10 @@ mariadb_start() {
 	trap 'mariadb_stop; exit 143' TERM
 	KP_TEST_DB_SOCKET="$KP_TEST_DB_DIR/mysqld.sock"
 	user=$(id -un)
+	# its own temporary directory: servers started at once in /tmp collide
+	mkdir -p "$KP_TEST_DB_DIR/tmp"
 	if ! "$MARIADB_INSTALL_DB" --no-defaults --datadir="$KP_TEST_DB_DIR/data" \
+	    --tmpdir="$KP_TEST_DB_DIR/tmp" \
 	    --user="$user" --auth-root-authentication-method=normal \
 	    --skip-test-db --skip-name-resolve >"$KP_TEST_DB_DIR/install.log" 2>&1; then
 		echo "mariadb.sh: mariadb-install-db failed:" >&2
