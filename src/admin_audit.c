@@ -72,6 +72,7 @@ audit_query(struct admin_ctx *ctx, MYSQL *db, const char *q,
 	MYSQL_RES	*res;
 	MYSQL_ROW	 row;
 	const char	*v[32];
+	unsigned long	 n = 0;
 	int		 i;
 
 	if (mysql_query(db, q) != 0 || (res = mysql_use_result(db)) == NULL) {
@@ -83,9 +84,12 @@ audit_query(struct admin_ctx *ctx, MYSQL *db, const char *q,
 		for (i = 0; i < ncols; i++)
 			v[i] = row[i];
 		output_row(o, v);
+		n++;
 	}
 	output_close(o);
 	mysql_free_result(res);
+	if (n == 0)
+		fprintf(stderr, "kruispunt audit: no record matches\n");
 	return ADMIN_EXIT_OK;
 }
 
