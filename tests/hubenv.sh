@@ -11,7 +11,9 @@
 #                                 mutation log $T/ID.mutations; log $T/ID.log)
 #   hubenv_institution_stop ID [SIGNAL]
 #   hubenv_hub [CONF_LINES]       start kruispuntd (extra configuration lines
-#                                 appended); sets HUB_PID, HUB_URL, HUB_PORT
+#                                 appended; HUBENV_TLS replaces the [tls]
+#                                 section's "enabled = no"); sets HUB_PID,
+#                                 HUB_URL, HUB_PORT
 #   hubenv_hub_stop [SIGNAL]
 #   hubenv_send ID ARGS...        kruispunt send ... signed as institution ID
 #   hubenv_sql SQL                run SQL as root on the test database
@@ -110,7 +112,7 @@ node = test-hub
 port = $HUB_PORT
 workers = 4
 [tls]
-enabled = no
+${HUBENV_TLS:-enabled = no}
 [signing]
 key = pki/hub.key
 certificate = pki/hub.crt
@@ -126,6 +128,15 @@ CONF
 	[ -n "${1:-}" ] && printf '%s\n' "$1" >>"$T/hub.conf"
 	"$HUBENV_B/kruispuntd" -d -c "$T/hub.conf" 2>>"$T/hub.log" &
 	HUB_PID=$!
+	if [ -n "${HUBENV_TLS:-}" ]; then
+		HUB_URL=https://127.0.0.1:$HUB_PORT/kruispunt
+		i=0
+		until [ -s "$T/hub.log" ] && grep -q "listening on" "$T/hub.log"; do
+			i=$((i + 1)); [ $i -gt 150 ] && { cat "$T/hub.log"; exit 99; }
+			sleep 0.1
+		done
+		return 0
+	fi
 	HUB_URL=http://127.0.0.1:$HUB_PORT/kruispunt
 	hubenv_wait_http "http://127.0.0.1:$HUB_PORT/health" || {
 		cat "$T/hub.log"; exit 99; }
