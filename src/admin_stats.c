@@ -216,7 +216,8 @@ stats_quals_load(MYSQL *db, const char *cmd, struct stats_quals *qs)
 	}
 	mysql_free_result(res);
 	stats_cmp_quals = qs;
-	qsort(qs->by_code, qs->n, sizeof(unsigned int), stats_cmp_qual);
+	if (qs->n > 1)
+		qsort(qs->by_code, qs->n, sizeof(unsigned int), stats_cmp_qual);
 	return 0;
 }
 
@@ -583,7 +584,8 @@ stats_exchanges_totals(struct stats_table *t, size_t *ps, size_t *pe)
 	struct stats_row	*tmp;
 	size_t			 nd = t->nrows, n1, i, tot = 0;
 
-	qsort(t->rows, nd, sizeof(*t->rows), stats_row_cmp);
+	if (nd > 1)
+		qsort(t->rows, nd, sizeof(*t->rows), stats_row_cmp);
 	for (i = 0; i < nd; i++) {
 		struct stats_row *r = &t->rows[i];
 		if (i == 0 || stats_key_cmp(r->k[0], t->rows[tot].k[0]) ||
@@ -598,7 +600,8 @@ stats_exchanges_totals(struct stats_table *t, size_t *ps, size_t *pe)
 	n1 = t->nrows - nd;
 	tmp = xreallocarray(NULL, n1 + 1, sizeof(*tmp));
 	memcpy(tmp, t->rows + nd, n1 * sizeof(*tmp));
-	qsort(tmp, n1, sizeof(*tmp), stats_row_cmp_service);
+	if (n1 > 1)
+		qsort(tmp, n1, sizeof(*tmp), stats_row_cmp_service);
 	*ps = t->nrows;
 	for (i = 0; i < n1; i++) {
 		if (i == 0 || stats_key_cmp(tmp[i].k[0], t->rows[tot].k[0]) ||
@@ -685,7 +688,8 @@ stats_exchanges_print(struct admin_ctx *ctx, struct stats_table *t,
 	char		 buf[STATS_CELL_TEXT], p50[32], p99[32];
 
 	stats_suppress(t->cells, t->ncells, t->links, t->nlinks, threshold);
-	qsort(t->rows, t->nrows, sizeof(*t->rows), stats_row_cmp);
+	if (t->nrows > 1)
+		qsort(t->rows, t->nrows, sizeof(*t->rows), stats_row_cmp);
 	o = output_open(ctx->format, stdout, 7, cols);
 	for (i = 0; i < t->nrows; i++) {
 		const struct stats_row *r = &t->rows[i];
@@ -975,7 +979,8 @@ cmd_stats_mutations(struct admin_ctx *ctx, int argc, char **argv)
 	if (stats_mutations_counts(db, from, to, &m) == -1)
 		goto out;
 	if (m.n > 0)
-		qsort(m.t, m.n, sizeof(*m.t), stats_mtype_cmp);
+		if (m.n > 1)
+			qsort(m.t, m.n, sizeof(*m.t), stats_mtype_cmp);
 	if (stats_mutations_delay(db, from, to, &m) == -1)
 		goto out;
 	stats_mutations_print(ctx, &m, threshold);
@@ -1158,7 +1163,8 @@ cmd_stats_extract(struct admin_ctx *ctx, int argc, char **argv)
 		goto out;
 	np = stats_extract_persons(pairs, n, &qs, key, keylen, date, &persons,
 	    &sets);
-	qsort(persons, np, sizeof(*persons), stats_person_cmp);
+	if (np > 1)
+		qsort(persons, np, sizeof(*persons), stats_person_cmp);
 	o = output_open(ctx->format, stdout, 4, cols);
 	for (i = 0; i < np; i++) {
 		const char *v[4] = { hex, persons[i].age, persons[i].sex,

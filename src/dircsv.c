@@ -491,7 +491,8 @@ check_duplicates(struct import_state *st)
 {
 	size_t	i;
 
-	qsort(st->keys, st->nkeys, sizeof(*st->keys), keyline_cmp);
+	if (st->nkeys > 1)	/* qsort(NULL, 0, ...) is undefined */
+		qsort(st->keys, st->nkeys, sizeof(*st->keys), keyline_cmp);
 	for (i = 1; i < st->nkeys; i++) {
 		if (st->keys[i].hash != st->keys[i - 1].hash)
 			continue;
