@@ -71,12 +71,12 @@ hub_cert_match(void *arg, const char *pem, const char *issuer)
 
 /* Forget the last lookup's result. */
 void
-certlookup_reset(struct certlookup *w)
+certlookup_reset(struct certlookup *l)
 {
-	w->found = 0;
-	w->failed = 0;
-	w->revoked = false;
-	memset(&w->inst, 0, sizeof(w->inst));
+	l->found = 0;
+	l->failed = 0;
+	l->revoked = false;
+	memset(&l->inst, 0, sizeof(l->inst));
 }
 
 /*
@@ -87,7 +87,7 @@ certlookup_reset(struct certlookup *w)
 int
 certlookup_fn(void *arg, const struct wsse_keyref *ref, X509 **cert)
 {
-	struct certlookup	*w = arg;
+	struct certlookup	*l = arg;
 	struct cert_match	 m = { ref, cert };
 	struct cert_info	 info;
 	char			 hex[257];
@@ -95,14 +95,14 @@ certlookup_fn(void *arg, const struct wsse_keyref *ref, X509 **cert)
 	char			*serial;
 	int			 rc;
 
-	w->found = 0;
+	l->found = 0;
 	if (ref->kind != WSSE_KEYREF_TOKEN) {
 		*cert = NULL;
 		if (ref->kind == WSSE_KEYREF_ISSUER_SERIAL) {
 			if (ref->serial == NULL || BN_dec2bn(&bn, ref->serial) == 0)
 				return 0;
 			serial = BN_bn2hex(bn);
-			rc = directory_certificates(w->dir, DIR_CERT_SERIAL,
+			rc = directory_certificates(l->dir, DIR_CERT_SERIAL,
 			    serial, hub_cert_match, &m);
 			OPENSSL_free(serial);
 			BN_free(bn);
@@ -110,7 +110,7 @@ certlookup_fn(void *arg, const struct wsse_keyref *ref, X509 **cert)
 			if (ref->len * 2 >= sizeof(hex))
 				return 0;
 			certificate_hex(ref->data, ref->len, hex);
-			rc = directory_certificates(w->dir, ref->kind ==
+			rc = directory_certificates(l->dir, ref->kind ==
 			    WSSE_KEYREF_SKI ? DIR_CERT_SKI : DIR_CERT_THUMBPRINT,
 			    hex, hub_cert_match, &m);
 		}
@@ -120,13 +120,13 @@ certlookup_fn(void *arg, const struct wsse_keyref *ref, X509 **cert)
 	if (certificate_info(*cert != NULL && ref->kind != WSSE_KEYREF_TOKEN ?
 	    *cert : ref->cert, &info) == -1)
 		return 0;
-	rc = directory_certificate(w->dir, info.fingerprint, &w->inst,
-	    &w->revoked);
+	rc = directory_certificate(l->dir, info.fingerprint, &l->inst,
+	    &l->revoked);
 	if (rc == -1) {
-		w->failed = 1;
+		l->failed = 1;
 		return -1;
 	}
-	w->found = rc == 1;
+	l->found = rc == 1;
 	if (rc == 0 && *cert != NULL && ref->kind != WSSE_KEYREF_TOKEN) {
 		X509_free(*cert);
 		*cert = NULL;

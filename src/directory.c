@@ -56,7 +56,7 @@ static const struct {
 } dir_queries[Q_COUNT] = {
 	[Q_PERSON_FILES] = { "person files of a person",
 	    "SELECT pf.institution, i.sector, pf.quality, pf.begin_date, "
-	    "pf.end_date, i.active FROM person_file pf "
+	    "pf.end_date, i.active, i.endpoint FROM person_file pf "
 	    "JOIN institution i ON i.id = pf.institution "
 	    "WHERE pf.ssin = ? ORDER BY pf.institution, pf.quality, pf.begin_date" },
 	[Q_AUTHS_FOR] = { "authorisations for a service and quality",
@@ -259,6 +259,7 @@ dir_fetch_files(struct directory *d, struct dir_file **out, size_t *n)
 		    &f->period) == -1)
 			continue;	/* cannot happen: the import checks */
 		f->active = strcmp(db_query_col(q, 5), "1") == 0;
+		dir_copy(f->endpoint, sizeof(f->endpoint), db_query_col(q, 6));
 		(*n)++;
 	}
 	return rc;

@@ -27,6 +27,7 @@ struct dir_file {
 	char		quality[CODE_LEN];
 	struct period	period;
 	bool		active;			/* the institution is active */
+	char		endpoint[501];		/* where to ask it ("" = none) */
 };
 
 /* Who-gets-what: one authorisation. */

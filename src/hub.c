@@ -581,27 +581,31 @@ consult_forward(struct exchange *x, const struct consult_decision *d)
 
 	if (n > HUB_PARALLEL)
 		n = HUB_PARALLEL;	/* the directory never names more */
+	/* every request is signed first (the wsse context is this worker's
+	 * alone), then the calls run in parallel */
 	memset(calls, 0, sizeof(calls));
 	for (i = 0; i < n; i++) {
 		const struct dir_file *t = d->targets[i].file;
-		struct dir_institution inst;
 		calls[i].w = w;
 		calls[i].fwd = w->fwd[i];
 		calls[i].rc = -1;
-		if (directory_institution(w->dir, t->institution, &inst) != 1 ||
-		    inst.endpoint[0] == '\0') {
+		if (t->endpoint[0] == '\0') {
 			snprintf(calls[i].err, sizeof(calls[i].err),
 			    "no endpoint for %s", t->institution);
 			continue;
 		}
-		calls[i].endpoint = xstrdup(inst.endpoint);
-		if (consult_request(x, d, t, &calls[i].body, &calls[i].len) == -1)
+		calls[i].endpoint = t->endpoint;
+		if (consult_request(x, d, t, &calls[i].body, &calls[i].len) == -1) {
+			while (i > 0)
+				free(calls[--i].body);
 			return refuse(x, KP_INTERNAL, "could not sign the request "
 			    "to %s", t->institution);
-		if (i > 0 && pthread_create(&calls[i].thread, NULL, call_run,
-		    &calls[i]) == 0)
-			calls[i].threaded = 1;
+		}
 	}
+	for (i = 1; i < n; i++)
+		if (calls[i].endpoint != NULL && pthread_create(&calls[i].thread,
+		    NULL, call_run, &calls[i]) == 0)
+			calls[i].threaded = 1;
 	for (i = 0; i < n; i++)
 		if (calls[i].endpoint != NULL && !calls[i].threaded)
 			call_run(&calls[i]);
@@ -639,7 +643,6 @@ consult_forward(struct exchange *x, const struct consult_decision *d)
 		envelope_free(envs[i]);
 		forward_reply_clear(&calls[i].reply);
 		free(calls[i].body);
-		free((char *)(uintptr_t)calls[i].endpoint);
 	}
 	if (ok == 0) {
 		xmlFreeDoc(x->answer);
