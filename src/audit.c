@@ -51,6 +51,7 @@ struct audit_pending {
 	struct audit_record	*rec;
 	int			 done;
 	int			 rc;
+	pthread_cond_t		 cv;	/* this worker's wake-up, not everyone's */
 	struct audit_pending	*next;
 };
 
@@ -62,7 +63,6 @@ struct audit_log {
 	char			 head[AUDIT_HASH_LEN];
 	pthread_mutex_t		 mtx;
 	pthread_cond_t		 work;		/* something queued, or stop */
-	pthread_cond_t		 done;		/* a batch finished */
 	struct audit_pending	*first, *last;
 	int			 stop;
 	int			 healthy;
@@ -576,11 +576,12 @@ audit_writer(void *arg)
 			audit_maybe_checkpoint(a);
 		pthread_mutex_lock(&a->mtx);
 		a->healthy = rc == 0;
-		for (p = batch; p != NULL; p = p->next) {
+		for (p = batch; p != NULL; p = end) {
+			end = p->next;	/* p is the worker's once it runs */
 			p->rc = rc;
 			p->done = 1;
+			pthread_cond_signal(&p->cv);
 		}
-		pthread_cond_broadcast(&a->done);
 	}
 	pthread_mutex_unlock(&a->mtx);
 	audit_checkpoint(a);	/* the head at stop */
@@ -654,7 +655,6 @@ audit_open(const struct kp_config *cf, const char *node, char *err,
 	a->healthy = 1;
 	pthread_mutex_init(&a->mtx, NULL);
 	pthread_cond_init(&a->work, NULL);
-	pthread_cond_init(&a->done, NULL);
 	if (pthread_create(&a->writer, NULL, audit_writer, a) != 0) {
 		snprintf(err, errlen, "cannot start the audit writer");
 		db_close(a->db);
@@ -671,8 +671,11 @@ audit_open(const struct kp_config *cf, const char *node, char *err,
 int
 audit_append(struct audit_log *a, struct audit_record *r)
 {
-	struct audit_pending	p = { r, 0, -1, NULL };
+	struct audit_pending	p;
 
+	memset(&p, 0, sizeof(p));
+	p.rec = r;
+	p.rc = -1;
 	if (r->answered_us == 0)
 		r->answered_us = audit_now_us();
 	pthread_mutex_lock(&a->mtx);
@@ -680,6 +683,7 @@ audit_append(struct audit_log *a, struct audit_record *r)
 		pthread_mutex_unlock(&a->mtx);
 		return -1;
 	}
+	pthread_cond_init(&p.cv, NULL);
 	if (a->last != NULL)
 		a->last->next = &p;
 	else
@@ -687,8 +691,9 @@ audit_append(struct audit_log *a, struct audit_record *r)
 	a->last = &p;
 	pthread_cond_signal(&a->work);
 	while (!p.done)
-		pthread_cond_wait(&a->done, &a->mtx);
+		pthread_cond_wait(&p.cv, &a->mtx);
 	pthread_mutex_unlock(&a->mtx);
+	pthread_cond_destroy(&p.cv);
 	return p.rc;
 }
 
@@ -717,7 +722,6 @@ audit_close(struct audit_log *a)
 	pthread_join(a->writer, NULL);
 	pthread_mutex_destroy(&a->mtx);
 	pthread_cond_destroy(&a->work);
-	pthread_cond_destroy(&a->done);
 	db_close(a->db);
 	EVP_PKEY_free(a->key);
 	free(a);

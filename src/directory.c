@@ -8,6 +8,11 @@
  * tests/directory.test EXPLAINs every statement of dir_queries[] on a
  * filled directory and fails on a full scan.
  *
+ * The result sets of the small tables (everything but the person
+ * directory and the writes) are kept per worker for [database]
+ * directory_cache (dircache.h): a change to an authorisation, a service or
+ * a certificate reaches a running hub within that time, at once on SIGHUP.
+ *
  * A connection lost between two exchanges (server restart, network) is
  * re-opened and the statements prepared again, once per call; a second
  * failure is reported, and the hub fails closed.
@@ -20,12 +25,14 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include <errmsg.h>
 #include <mysql.h>
 
 #include "config.h"
 #include "db.h"
+#include "dircache.h"
 #include "directory.h"
 #include "xmalloc.h"
 
@@ -110,12 +117,23 @@ static const struct {
 	    "UTC_TIMESTAMP(6), VALUES(expires_at), expires_at)" },
 };
 
+/* Where the rows of statement id come from: the cache or the server. */
+struct dir_cursor {
+	struct dircache_rows	*rows;	/* a reference, or NULL: q[id] */
+	size_t			 next;
+	size_t			 cur;
+};
+
 struct directory {
 	const struct kp_config	*cf;
 	MYSQL			*db;
 	struct db_query		 q[Q_COUNT];
+	struct dircache		*cache;	/* NULL: no caching */
+	struct dir_cursor	 cursor[Q_COUNT];
 	char			 err[512];
 };
+
+#define DIR_CACHE_SLOTS	256
 
 /* ------------------------------------------------------------------ */
 /* Connection                                                          */
@@ -163,6 +181,9 @@ directory_open(const struct kp_config *cf, char *err, size_t errlen)
 		free(d);
 		return NULL;
 	}
+	if (cf->db_directory_cache > 0)
+		d->cache = dircache_new(DIR_CACHE_SLOTS,
+		    (int64_t)cf->db_directory_cache * 1000);
 	return d;
 }
 
@@ -170,8 +191,13 @@ directory_open(const struct kp_config *cf, char *err, size_t errlen)
 void
 directory_close(struct directory *d)
 {
+	size_t	i;
+
 	if (d == NULL)
 		return;
+	for (i = 0; i < Q_COUNT; i++)
+		dircache_rows_release(d->cursor[i].rows);
+	dircache_free(d->cache);
 	dir_disconnect(d);
 	free(d);
 }
@@ -185,7 +211,8 @@ directory_error(const struct directory *d)
 
 /* Run statement id, re-connecting once if the connection was lost. */
 static int
-dir_exec(struct directory *d, enum dir_query_id id, const char *const *params)
+dir_exec_live(struct directory *d, enum dir_query_id id,
+    const char *const *params)
 {
 	unsigned int	e;
 	int		attempt;
@@ -206,6 +233,112 @@ dir_exec(struct directory *d, enum dir_query_id id, const char *const *params)
 	return -1;
 }
 
+static int64_t
+dir_now_us(void)
+{
+	struct timespec	ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
+}
+
+/* The lookups whose result sets may be cached: the small tables. */
+static int
+dir_cacheable(enum dir_query_id id)
+{
+	return id != Q_PERSON_FILES && id < Q_LIST;
+}
+
+/* The cache key of statement id with params; 0, or -1 if too long. */
+static int
+dir_cache_key(const struct directory *d, enum dir_query_id id,
+    const char *const *params, char *key, size_t len)
+{
+	size_t		off;
+	unsigned int	i;
+	int		n;
+
+	if ((n = snprintf(key, len, "%d", (int)id)) < 0 || (size_t)n >= len)
+		return -1;
+	off = (size_t)n;
+	for (i = 0; i < d->q[id].nparams; i++) {
+		n = snprintf(key + off, len - off, "\x1f%s",
+		    params[i] != NULL ? params[i] : "\x1e");
+		if (n < 0 || (size_t)n >= len - off)
+			return -1;
+		off += (size_t)n;
+	}
+	return 0;
+}
+
+/*
+ * Run statement id: from the cache when it may be cached and is there, else
+ * on the server (and then into the cache). Read the rows with dir_fetch and
+ * dir_col.
+ */
+static int
+dir_exec(struct directory *d, enum dir_query_id id, const char *const *params)
+{
+	struct dir_cursor	*c = &d->cursor[id];
+	struct dircache_rows	*rows;
+	const char		*cells[DB_MAX_COLS];
+	char			 key[1024];
+	int64_t			 now;
+	unsigned int		 i;
+	int			 rc;
+
+	dircache_rows_release(c->rows);
+	memset(c, 0, sizeof(*c));
+	if (d->cache == NULL || !dir_cacheable(id) ||
+	    dir_cache_key(d, id, params, key, sizeof(key)) == -1)
+		return dir_exec_live(d, id, params);
+	now = dir_now_us();
+	if ((c->rows = dircache_get(d->cache, key, now)) != NULL)
+		return 0;
+	if (dir_exec_live(d, id, params) == -1)
+		return -1;
+	rows = dircache_rows_new(d->q[id].ncols);
+	while ((rc = db_query_fetch(&d->q[id])) == 1) {
+		for (i = 0; i < d->q[id].ncols; i++)
+			cells[i] = db_query_col(&d->q[id], i);
+		dircache_rows_add(rows, cells);
+	}
+	if (rc == -1) {
+		snprintf(d->err, sizeof(d->err), "%s: %s",
+		    dir_queries[id].name, db_query_error(&d->q[id]));
+		dircache_rows_release(rows);
+		return -1;
+	}
+	dircache_put(d->cache, key, rows, now);
+	c->rows = rows;
+	return 0;
+}
+
+/* The next row of statement id: 1, 0 at the end, -1 on error. */
+static int
+dir_fetch(struct directory *d, enum dir_query_id id)
+{
+	struct dir_cursor *c = &d->cursor[id];
+
+	if (c->rows == NULL)
+		return db_query_fetch(&d->q[id]);
+	if (c->next >= dircache_nrows(c->rows))
+		return 0;	/* like the server: the last row stays readable */
+	c->cur = c->next++;
+	return 1;
+}
+
+/* Column col of the current row of statement id (NULL for SQL NULL). */
+static const char *
+dir_col(const struct directory *d, enum dir_query_id id, unsigned int col)
+{
+	const struct dir_cursor *c = &d->cursor[id];
+
+	if (c->rows == NULL)
+		return db_query_col(&d->q[id], col);
+	return dircache_cell(c->rows, c->cur, col);
+}
+
 /* Check that the directory answers: 0, or -1 with the error. */
 int
 directory_ping(struct directory *d)
@@ -214,7 +347,7 @@ directory_ping(struct directory *d)
 
 	if (dir_exec(d, Q_SERVICE, params) == -1)
 		return -1;
-	while (db_query_fetch(&d->q[Q_SERVICE]) == 1)
+	while (dir_fetch(d, Q_SERVICE) == 1)
 		;
 	return 0;
 }
@@ -239,12 +372,12 @@ dir_period(const char *b, const char *e, struct period *p)
 static int
 dir_fetch_files(struct directory *d, struct dir_file **out, size_t *n)
 {
-	struct db_query	*q = &d->q[Q_PERSON_FILES];
+	const enum dir_query_id q = Q_PERSON_FILES;
 	size_t		 cap = 0;
 	int		 rc;
 
 	*n = 0;
-	while ((rc = db_query_fetch(q)) == 1) {
+	while ((rc = dir_fetch(d, q)) == 1) {
 		struct dir_file *f;
 		if (*n == cap) {
 			cap = cap ? cap * 2 : 8;
@@ -252,14 +385,14 @@ dir_fetch_files(struct directory *d, struct dir_file **out, size_t *n)
 		}
 		f = &(*out)[*n];
 		memset(f, 0, sizeof(*f));
-		dir_copy(f->institution, sizeof(f->institution), db_query_col(q, 0));
-		dir_copy(f->sector, sizeof(f->sector), db_query_col(q, 1));
-		dir_copy(f->quality, sizeof(f->quality), db_query_col(q, 2));
-		if (dir_period(db_query_col(q, 3), db_query_col(q, 4),
+		dir_copy(f->institution, sizeof(f->institution), dir_col(d, q, 0));
+		dir_copy(f->sector, sizeof(f->sector), dir_col(d, q, 1));
+		dir_copy(f->quality, sizeof(f->quality), dir_col(d, q, 2));
+		if (dir_period(dir_col(d, q, 3), dir_col(d, q, 4),
 		    &f->period) == -1)
 			continue;	/* cannot happen: the import checks */
-		f->active = strcmp(db_query_col(q, 5), "1") == 0;
-		dir_copy(f->endpoint, sizeof(f->endpoint), db_query_col(q, 6));
+		f->active = strcmp(dir_col(d, q, 5), "1") == 0;
+		dir_copy(f->endpoint, sizeof(f->endpoint), dir_col(d, q, 6));
 		(*n)++;
 	}
 	return rc;
@@ -269,12 +402,12 @@ static int
 dir_fetch_auths(struct directory *d, enum dir_query_id id,
     struct dir_authorization **out, size_t *n)
 {
-	struct db_query	*q = &d->q[id];
+	const enum dir_query_id q = id;
 	size_t		 cap = 0;
 	int		 rc;
 
 	*n = 0;
-	while ((rc = db_query_fetch(q)) == 1) {
+	while ((rc = dir_fetch(d, q)) == 1) {
 		struct dir_authorization *a;
 		if (*n == cap) {
 			cap = cap ? cap * 2 : 8;
@@ -282,16 +415,16 @@ dir_fetch_auths(struct directory *d, enum dir_query_id id,
 		}
 		a = &(*out)[*n];
 		memset(a, 0, sizeof(*a));
-		dir_copy(a->id, sizeof(a->id), db_query_col(q, 0));
+		dir_copy(a->id, sizeof(a->id), dir_col(d, q, 0));
 		dir_copy(a->requester_sector, sizeof(a->requester_sector),
-		    db_query_col(q, 1));
+		    dir_col(d, q, 1));
 		dir_copy(a->requester_institution,
-		    sizeof(a->requester_institution), db_query_col(q, 2));
-		dir_copy(a->quality, sizeof(a->quality), db_query_col(q, 3));
-		dir_copy(a->service, sizeof(a->service), db_query_col(q, 4));
+		    sizeof(a->requester_institution), dir_col(d, q, 2));
+		dir_copy(a->quality, sizeof(a->quality), dir_col(d, q, 3));
+		dir_copy(a->service, sizeof(a->service), dir_col(d, q, 4));
 		dir_copy(a->legal_basis, sizeof(a->legal_basis),
-		    db_query_col(q, 5));
-		if (dir_period(db_query_col(q, 6), db_query_col(q, 7),
+		    dir_col(d, q, 5));
+		if (dir_period(dir_col(d, q, 6), dir_col(d, q, 7),
 		    &a->valid) == -1)
 			continue;
 		(*n)++;
@@ -302,22 +435,22 @@ dir_fetch_auths(struct directory *d, enum dir_query_id id,
 static int
 dir_fetch_avail(struct directory *d, struct dir_availability **out, size_t *n)
 {
-	struct db_query	*q = &d->q[Q_AVAILABILITY];
+	const enum dir_query_id q = Q_AVAILABILITY;
 	size_t		 cap = 0;
 	int		 rc;
 
 	*n = 0;
-	while ((rc = db_query_fetch(q)) == 1) {
+	while ((rc = dir_fetch(d, q)) == 1) {
 		struct dir_availability *v;
 		if (*n == cap) {
 			cap = cap ? cap * 2 : 8;
 			*out = xreallocarray(*out, cap, sizeof(**out));
 		}
 		v = &(*out)[*n];
-		dir_copy(v->service, sizeof(v->service), db_query_col(q, 0));
-		dir_copy(v->sector, sizeof(v->sector), db_query_col(q, 1));
-		dir_copy(v->institution, sizeof(v->institution), db_query_col(q, 2));
-		dir_copy(v->quality, sizeof(v->quality), db_query_col(q, 3));
+		dir_copy(v->service, sizeof(v->service), dir_col(d, q, 0));
+		dir_copy(v->sector, sizeof(v->sector), dir_col(d, q, 1));
+		dir_copy(v->institution, sizeof(v->institution), dir_col(d, q, 2));
+		dir_copy(v->quality, sizeof(v->quality), dir_col(d, q, 3));
 		(*n)++;
 	}
 	return rc;
@@ -332,22 +465,23 @@ dir_lookup(struct directory *d, enum dir_query_id id, const char *key)
 
 	if (dir_exec(d, id, params) == -1)
 		return -1;
-	rc = db_query_fetch(&d->q[id]);
+	rc = dir_fetch(d, id);
 	if (rc == 1)
-		while (db_query_fetch(&d->q[id]) == 1)
+		while (dir_fetch(d, id) == 1)
 			;
 	return rc;
 }
 
 static void
-dir_fill_institution(const struct db_query *q, struct dir_institution *out)
+dir_fill_institution(const struct directory *d, enum dir_query_id q,
+    struct dir_institution *out)
 {
 	memset(out, 0, sizeof(*out));
-	dir_copy(out->id, sizeof(out->id), db_query_col(q, 0));
-	dir_copy(out->name, sizeof(out->name), db_query_col(q, 1));
-	dir_copy(out->sector, sizeof(out->sector), db_query_col(q, 2));
-	dir_copy(out->endpoint, sizeof(out->endpoint), db_query_col(q, 3));
-	out->active = strcmp(db_query_col(q, 4), "1") == 0;
+	dir_copy(out->id, sizeof(out->id), dir_col(d, q, 0));
+	dir_copy(out->name, sizeof(out->name), dir_col(d, q, 1));
+	dir_copy(out->sector, sizeof(out->sector), dir_col(d, q, 2));
+	dir_copy(out->endpoint, sizeof(out->endpoint), dir_col(d, q, 3));
+	out->active = strcmp(dir_col(d, q, 4), "1") == 0;
 }
 
 /* ------------------------------------------------------------------ */
@@ -362,7 +496,7 @@ directory_institution(struct directory *d, const char *id,
 	int	rc;
 
 	if ((rc = dir_lookup(d, Q_INSTITUTION, id)) == 1)
-		dir_fill_institution(&d->q[Q_INSTITUTION], out);
+		dir_fill_institution(d, Q_INSTITUTION, out);
 	return rc;
 }
 
@@ -375,8 +509,8 @@ directory_certificate(struct directory *d, const char *fingerprint,
 	int	rc;
 
 	if ((rc = dir_lookup(d, Q_CERTIFICATE, fingerprint)) == 1) {
-		dir_fill_institution(&d->q[Q_CERTIFICATE], out);
-		*revoked = strcmp(db_query_col(&d->q[Q_CERTIFICATE], 5), "1") == 0;
+		dir_fill_institution(d, Q_CERTIFICATE, out);
+		*revoked = strcmp(dir_col(d, Q_CERTIFICATE, 5), "1") == 0;
 	}
 	return rc;
 }
@@ -389,7 +523,7 @@ directory_quality_sector(struct directory *d, const char *quality,
 	int	rc;
 
 	if ((rc = dir_lookup(d, Q_QUALITY, quality)) == 1)
-		dir_copy(sector, CODE_LEN, db_query_col(&d->q[Q_QUALITY], 0));
+		dir_copy(sector, CODE_LEN, dir_col(d, Q_QUALITY, 0));
 	return rc;
 }
 
@@ -438,17 +572,17 @@ directory_consult_free(struct dir_consult *c)
 static int
 dir_fetch_subscribers(struct directory *d, struct dir_mutation *m)
 {
-	struct db_query	*q = &d->q[Q_SUBSCRIBERS];
+	const enum dir_query_id q = Q_SUBSCRIBERS;
 	size_t		 cap = 0, n = 0;
 	int		 rc;
 
-	while ((rc = db_query_fetch(q)) == 1) {
+	while ((rc = dir_fetch(d, q)) == 1) {
 		if (n == cap) {
 			cap = cap ? cap * 2 : 8;
 			m->subscribers = xreallocarray(m->subscribers, cap,
 			    sizeof(*m->subscribers));
 		}
-		dir_copy(m->subscribers[n], INSTITUTION_LEN, db_query_col(q, 0));
+		dir_copy(m->subscribers[n], INSTITUTION_LEN, dir_col(d, q, 0));
 		n++;
 	}
 	m->facts.nsubscribers = n;
@@ -472,9 +606,9 @@ directory_mutation(struct directory *d, const char *ssin,
 	if (!f->type_known)
 		return 0;
 	dir_copy(m->service, sizeof(m->service),
-	    db_query_col(&d->q[Q_MUTATION_TYPE], 0));
+	    dir_col(d, Q_MUTATION_TYPE, 0));
 	dir_copy(m->source, sizeof(m->source),
-	    db_query_col(&d->q[Q_MUTATION_TYPE], 1));
+	    dir_col(d, Q_MUTATION_TYPE, 1));
 	{
 		const char *const p3[] = { m->service };
 		if (dir_exec(d, Q_PERSON_FILES, p1) == -1 ||
@@ -524,9 +658,9 @@ directory_certificates(struct directory *d, enum dir_cert_key key,
 
 	if (dir_exec(d, id, p) == -1)
 		return -1;
-	while ((rc = db_query_fetch(&d->q[id])) == 1)
-		if (!found && match(arg, db_query_col(&d->q[id], 0),
-		    db_query_col(&d->q[id], 1)))
+	while ((rc = dir_fetch(d, id)) == 1)
+		if (!found && match(arg, dir_col(d, id, 0),
+		    dir_col(d, id, 1)))
 			found = 1;
 	return rc == -1 ? -1 : found;
 }
@@ -579,10 +713,10 @@ directory_list(struct directory *d, const char *ssin, const char *institution,
 
 	if (dir_exec(d, Q_LIST, p) == -1)
 		return -1;
-	while ((rc = db_query_fetch(&d->q[Q_LIST])) == 1)
-		each(arg, db_query_col(&d->q[Q_LIST], 0),
-		    db_query_col(&d->q[Q_LIST], 1),
-		    db_query_col(&d->q[Q_LIST], 2));
+	while ((rc = dir_fetch(d, Q_LIST)) == 1)
+		each(arg, dir_col(d, Q_LIST, 0),
+		    dir_col(d, Q_LIST, 1),
+		    dir_col(d, Q_LIST, 2));
 	return rc;
 }
 

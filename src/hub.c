@@ -36,6 +36,7 @@
 #include "certificate.h"
 #include "certlookup.h"
 #include "config.h"
+#include "dircache.h"
 #include "directory.h"
 #include "dispatch.h"
 #include "envelope.h"
@@ -241,11 +242,13 @@ hub_free(struct hub *h)
 	free(h);
 }
 
-/* Ask every worker to reload its trust anchors and CRL (SIGHUP). */
+/* Ask every worker to reload its trust anchors and CRL, and to forget the
+ * directory tables it keeps (SIGHUP). */
 void
 hub_reload(struct hub *h)
 {
 	atomic_fetch_add(&h->reload, 1);
+	dircache_flush_all();
 }
 
 /* ------------------------------------------------------------------ */

@@ -20,6 +20,7 @@
 #include "common.h"
 #include "config.h"
 #include "db.h"
+#include "dircache.h"
 #include "dircsv.h"
 #include "directory.h"
 #include "dispatch.h"
@@ -267,6 +268,89 @@ with_values(const char *sql, const char *const *values)
 	return out;
 }
 
+/* A directory with [database] directory_cache set to ms. */
+static struct directory *
+open_with_cache(int ms)
+{
+	struct directory	*d;
+	int			 saved = cf->db_directory_cache;
+	char			 err[512];
+
+	cf->db_directory_cache = ms;
+	d = directory_open(cf, err, sizeof(err));
+	cf->db_directory_cache = saved;
+	CU_ASSERT_PTR_NOT_NULL(d);
+	return d;
+}
+
+static void
+test_cache(void)
+{
+	struct directory	*cached = open_with_cache(3600 * 1000);
+	struct directory	*direct = open_with_cache(0);
+	struct dir_institution	 inst;
+	struct dir_consult	 c;
+	size_t			 before;
+
+	if (cached == NULL || direct == NULL)
+		return;
+	CU_ASSERT_EQUAL(directory_institution(cached, FUND1, &inst), 1);
+	CU_ASSERT_STRING_NOT_EQUAL(inst.name, "Renamed for the cache test");
+	CU_ASSERT_EQUAL(directory_consult(cached, "78031914571", "WAGES",
+	    "INSURED", &c), 0);
+	before = c.facts.nauths;
+	directory_consult_free(&c);
+
+	fill("UPDATE institution SET name = 'Renamed for the cache test' "
+	    "WHERE id = '" FUND1 "'");
+	fill("UPDATE authorization SET service = 'PENSION_STATUS' "
+	    "WHERE id = 'AUTH-004'");	/* the only WAGES for INSURED */
+	/* the small tables are kept ... */
+	CU_ASSERT_EQUAL(directory_institution(cached, FUND1, &inst), 1);
+	CU_ASSERT_STRING_NOT_EQUAL(inst.name, "Renamed for the cache test");
+	CU_ASSERT_EQUAL(directory_consult(cached, "78031914571", "WAGES",
+	    "INSURED", &c), 0);
+	CU_ASSERT_EQUAL(c.facts.nauths, before);
+	directory_consult_free(&c);
+	/* ... not without a cache ... */
+	CU_ASSERT_EQUAL(directory_institution(direct, FUND1, &inst), 1);
+	CU_ASSERT_STRING_EQUAL(inst.name, "Renamed for the cache test");
+	CU_ASSERT_EQUAL(directory_consult(direct, "78031914571", "WAGES",
+	    "INSURED", &c), 0);
+	CU_ASSERT_EQUAL(c.facts.nauths, 0);
+	directory_consult_free(&c);
+	/* ... and not after a flush (SIGHUP) */
+	dircache_flush_all();
+	CU_ASSERT_EQUAL(directory_institution(cached, FUND1, &inst), 1);
+	CU_ASSERT_STRING_EQUAL(inst.name, "Renamed for the cache test");
+	CU_ASSERT_EQUAL(directory_consult(cached, "78031914571", "WAGES",
+	    "INSURED", &c), 0);
+	CU_ASSERT_EQUAL(c.facts.nauths, 0);
+	directory_consult_free(&c);
+
+	/* the person directory is never kept: a new file shows at once */
+	CU_ASSERT_EQUAL(directory_consult(cached, "78031914571", "WAGES",
+	    "INSURED", &c), 0);
+	before = c.facts.nfiles;
+	directory_consult_free(&c);
+	CU_ASSERT_EQUAL(directory_register(cached, "78031914571", PENS,
+	    "PENSIONER", "2020-01-01", NULL), 0);
+	CU_ASSERT_EQUAL(directory_consult(cached, "78031914571", "WAGES",
+	    "INSURED", &c), 0);
+	CU_ASSERT_EQUAL(c.facts.nfiles, before + 1);
+	directory_consult_free(&c);
+
+	fill("DELETE FROM person_file WHERE ssin = '78031914571' AND "
+	    "institution = '" PENS "' AND quality = 'PENSIONER' AND "
+	    "begin_date = '2020-01-01'");
+	fill("UPDATE authorization SET service = 'WAGES' WHERE id = 'AUTH-004'");
+	fill("UPDATE institution SET name = 'Cache test done' WHERE id = '"
+	    FUND1 "'");
+	dircache_flush_all();
+	directory_close(cached);
+	directory_close(direct);
+}
+
 static void
 test_request_path_uses_indexes(void)
 {
@@ -362,6 +446,8 @@ main(void)
 	CU_add_test(s, "mutation recipients from the database", test_sample_mutation);
 	CU_add_test(s, "lookups", test_lookups);
 	CU_add_test(s, "a lost connection is re-opened", test_reconnect);
+	CU_add_test(s, "the small tables are cached, the person files not",
+	    test_cache);
 	CU_add_test(s, "every request-path statement uses an index",
 	    test_request_path_uses_indexes);
 	return test_run();

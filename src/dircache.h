@@ -1,0 +1,43 @@
+/*
+ * kruispunt - a small, bounded cache of directory result sets.
+ *
+ * The request path reads the same few rows of the small tables (services,
+ * qualities, authorisations, availability, certificates, institutions) for
+ * almost every exchange; only the person directory is large and varied. A
+ * worker keeps the result sets of the small-table lookups for a short time
+ * (the [database] directory_cache duration) so that a consult costs one
+ * query (the person's files) instead of five. Bounded: a fixed number of
+ * slots, direct-mapped by a hash of the key; a newer entry replaces an older
+ * one in its slot. Not thread-safe: one cache per worker. SIGHUP (and
+ * dircache_flush_all) empties every cache at its owner's next lookup.
+ *
+ * Copyright (C) 2026 the kruispunt authors
+ * SPDX-License-Identifier: GPL-2.0-or-later
+ */
+#ifndef KP_DIRCACHE_H
+#define KP_DIRCACHE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+struct dircache;
+struct dircache_rows;
+
+struct dircache	*dircache_new(size_t slots, int64_t ttl_us);
+void		 dircache_free(struct dircache *);
+struct dircache_rows *dircache_get(struct dircache *, const char *key,
+		    int64_t now_us);
+struct dircache_rows *dircache_rows_new(unsigned int ncols);
+void		 dircache_rows_add(struct dircache_rows *,
+		    const char *const *cells);
+void		 dircache_rows_release(struct dircache_rows *);
+void		 dircache_put(struct dircache *, const char *key,
+		    struct dircache_rows *, int64_t now_us);
+size_t		 dircache_nrows(const struct dircache_rows *);
+const char	*dircache_cell(const struct dircache_rows *, size_t row,
+		    unsigned int col);
+void		 dircache_flush_all(void);
+size_t		 dircache_hits(const struct dircache *);
+size_t		 dircache_misses(const struct dircache *);
+
+#endif
