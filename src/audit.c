@@ -41,6 +41,7 @@
 #include "certificate.h"
 #include "config.h"
 #include "db.h"
+#include "dbbulk.h"
 #include "log.h"
 #include "xmalloc.h"
 
@@ -59,6 +60,7 @@ struct audit_log {
 	const struct kp_config	*cf;
 	char			 node[65];
 	MYSQL			*db;
+	struct db_bulk		 brec, btgt, bout;	/* prepared on db */
 	uint64_t		 seq;		/* the node's last sequence number */
 	char			 head[AUDIT_HASH_LEN];
 	pthread_mutex_t		 mtx;
@@ -220,149 +222,131 @@ audit_hash(const char *node, const struct audit_record *r,
 /* Writing                                                             */
 /* ------------------------------------------------------------------ */
 
-struct sqlbuf {
-	char	*p;
-	size_t	 len, cap;
-};
-
-static void
-sb_add(struct sqlbuf *b, const char *s, size_t n)
-{
-	if (b->len + n + 1 > b->cap) {
-		while (b->len + n + 1 > b->cap)
-			b->cap = b->cap ? b->cap * 2 : 16384;
-		b->p = xreallocarray(b->p, b->cap, 1);
-	}
-	memcpy(b->p + b->len, s, n);
-	b->len += n;
-	b->p[b->len] = '\0';
-}
-
-static void
-sb_str(struct sqlbuf *b, const char *s)
-{
-	sb_add(b, s, strlen(s));
-}
-
-/* A quoted, escaped value, or NULL for an empty string. */
-static void
-sb_val(struct audit_log *a, struct sqlbuf *b, const char *v, int comma)
-{
-	char	esc[2 * 256 + 1];
-	size_t	n;
-
-	if (comma)
-		sb_str(b, ", ");
-	if (v == NULL || *v == '\0') {
-		sb_str(b, "NULL");
-		return;
-	}
-	n = strlen(v);
-	if (n > 255)
-		n = 255;
-	mysql_real_escape_string(a->db, esc, v, (unsigned long)n);
-	sb_str(b, "'");
-	sb_str(b, esc);
-	sb_str(b, "'");
-}
-
-/* A quoted, escaped value of any length. */
-static void
-sb_long(struct audit_log *a, struct sqlbuf *b, const char *v)
-{
-	char	*esc;
-	size_t	 n;
-
-	sb_str(b, ", ");
-	if (v == NULL) {
-		sb_str(b, "NULL");
-		return;
-	}
-	n = strlen(v);
-	esc = xmalloc(2 * n + 1);
-	mysql_real_escape_string(a->db, esc, v, (unsigned long)n);
-	sb_str(b, "'");
-	sb_str(b, esc);
-	sb_str(b, "'");
-	free(esc);
-}
-
-static void
-sb_outbox(struct audit_log *a, struct sqlbuf *b, const struct audit_record *r,
-    const struct audit_outbox *o, int first)
-{
-	char	now[27];
-
-	audit_time_format(r->answered_us, now);
-	sb_str(b, first ? "(" : ", (");
-	sb_val(a, b, o->delivery_id, 0);
-	sb_val(a, b, r->ticket, 1);
-	sb_val(a, b, o->recipient, 1);
-	sb_val(a, b, o->quality, 1);
-	sb_val(a, b, o->authorization_id, 1);
-	sb_val(a, b, o->source, 1);
-	sb_val(a, b, o->mutation_type, 1);
-	sb_val(a, b, o->ssin, 1);
-	sb_val(a, b, o->effective_date, 1);
-	sb_long(a, b, o->payload);
-	sb_str(b, ", 'pending', 0");
-	sb_val(a, b, now, 1);
-	sb_val(a, b, now, 1);
-	sb_str(b, ")");
-}
-
-static const char outbox_insert[] = "INSERT INTO outbox (delivery_id, ticket, "
-    "recipient, quality, authorization_id, source, mutation_type, ssin, "
-    "effective_date, payload, state, attempts, next_attempt, created_at) "
-    "VALUES ";
-
-static void
-sb_record(struct audit_log *a, struct sqlbuf *b, const struct audit_record *r,
-    int first)
-{
-	char	num[32], rt[27], at[27];
-
-	audit_time_format(r->received_us, rt);
-	audit_time_format(r->answered_us, at);
-	sb_str(b, first ? "(" : ", (");
-	sb_val(a, b, a->node, 0);
-	snprintf(num, sizeof(num), "%llu", (unsigned long long)r->seq);
-	sb_val(a, b, num, 1);
-	sb_val(a, b, r->ticket, 1);
-	sb_val(a, b, r->kind, 1);
-	sb_val(a, b, r->operation, 1);
-	sb_val(a, b, rt, 1);
-	sb_val(a, b, at, 1);
-	snprintf(num, sizeof(num), "%lld",
-	    (long long)(r->answered_us - r->received_us));
-	sb_val(a, b, num, 1);
-	sb_val(a, b, r->sender, 1);
-	sb_val(a, b, r->sender_cert, 1);
-	sb_val(a, b, r->message_id, 1);
-	sb_val(a, b, r->ssin, 1);
-	sb_val(a, b, r->quality, 1);
-	sb_val(a, b, r->service, 1);
-	sb_val(a, b, r->period_begin, 1);
-	sb_val(a, b, r->period_end, 1);
-	sb_val(a, b, r->decision, 1);
-	sb_val(a, b, r->reason, 1);
-	sb_val(a, b, r->authorization_id, 1);
-	sb_val(a, b, r->legal_basis, 1);
-	sb_val(a, b, r->request_digest, 1);
-	sb_val(a, b, r->answer_digest, 1);
-	sb_val(a, b, r->prev_hash, 1);
-	sb_val(a, b, r->hash, 1);
-	sb_str(b, ")");
-}
+/* A value of at most 255 bytes, as the columns are. */
+#define SHORT	255
+#define LONG	((size_t)-1)
 
 static const char audit_insert[] = "INSERT INTO audit_record (node, seq, "
     "ticket, kind, operation, received_at, answered_at, latency_us, sender, "
     "sender_cert, message_id, ssin, quality, service, period_begin, "
     "period_end, decision, reason, authorization_id, legal_basis, "
-    "request_digest, answer_digest, prev_hash, hash) VALUES ";
+    "request_digest, answer_digest, prev_hash, hash) VALUES (?, ?, ?, ?, ?, "
+    "?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)";
 
 static const char target_insert[] = "INSERT INTO audit_target (node, seq, "
-    "position, institution, status, answer_digest, received_at) VALUES ";
+    "position, institution, status, answer_digest, received_at) VALUES "
+    "(?, ?, ?, ?, ?, ?, ?)";
+
+static const char outbox_insert[] = "INSERT INTO outbox (delivery_id, ticket, "
+    "recipient, quality, authorization_id, source, mutation_type, ssin, "
+    "effective_date, payload, state, attempts, next_attempt, created_at) "
+    "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'pending', 0, ?, ?)";
+
+static void
+bulk_record(struct audit_log *a, const struct audit_record *r)
+{
+	struct db_bulk	*b = &a->brec;
+	char		 num[32], rt[27], at[27];
+
+	audit_time_format(r->received_us, rt);
+	audit_time_format(r->answered_us, at);
+	db_bulk_row(b);
+	db_bulk_val(b, a->node, SHORT);
+	snprintf(num, sizeof(num), "%llu", (unsigned long long)r->seq);
+	db_bulk_val(b, num, SHORT);
+	db_bulk_val(b, r->ticket, SHORT);
+	db_bulk_val(b, r->kind, SHORT);
+	db_bulk_val(b, r->operation, SHORT);
+	db_bulk_val(b, rt, SHORT);
+	db_bulk_val(b, at, SHORT);
+	snprintf(num, sizeof(num), "%lld",
+	    (long long)(r->answered_us - r->received_us));
+	db_bulk_val(b, num, SHORT);
+	db_bulk_val(b, r->sender, SHORT);
+	db_bulk_val(b, r->sender_cert, SHORT);
+	db_bulk_val(b, r->message_id, SHORT);
+	db_bulk_val(b, r->ssin, SHORT);
+	db_bulk_val(b, r->quality, SHORT);
+	db_bulk_val(b, r->service, SHORT);
+	db_bulk_val(b, r->period_begin, SHORT);
+	db_bulk_val(b, r->period_end, SHORT);
+	db_bulk_val(b, r->decision, SHORT);
+	db_bulk_val(b, r->reason, SHORT);
+	db_bulk_val(b, r->authorization_id, SHORT);
+	db_bulk_val(b, r->legal_basis, SHORT);
+	db_bulk_val(b, r->request_digest, SHORT);
+	db_bulk_val(b, r->answer_digest, SHORT);
+	db_bulk_val(b, r->prev_hash, SHORT);
+	db_bulk_val(b, r->hash, SHORT);
+}
+
+static void
+bulk_targets(struct audit_log *a, const struct audit_record *r)
+{
+	struct db_bulk	*b = &a->btgt;
+	char		 num[32], pos[16], rt[27];
+	int		 i;
+
+	audit_time_format(r->received_us, rt);
+	snprintf(num, sizeof(num), "%llu", (unsigned long long)r->seq);
+	for (i = 0; i < r->ntargets; i++) {
+		db_bulk_row(b);
+		db_bulk_val(b, a->node, SHORT);
+		db_bulk_val(b, num, SHORT);
+		snprintf(pos, sizeof(pos), "%d", i);
+		db_bulk_val(b, pos, SHORT);
+		db_bulk_val(b, r->targets[i].institution, SHORT);
+		db_bulk_val(b, r->targets[i].status, SHORT);
+		db_bulk_val(b, r->targets[i].answer_digest, SHORT);
+		db_bulk_val(b, rt, SHORT);
+	}
+}
+
+static void
+bulk_outbox(struct audit_log *a, const struct audit_record *r)
+{
+	struct db_bulk	*b = &a->bout;
+	char		 now[27];
+	int		 i;
+
+	audit_time_format(r->answered_us, now);
+	for (i = 0; i < r->noutbox; i++) {
+		const struct audit_outbox *o = &r->outbox[i];
+		db_bulk_row(b);
+		db_bulk_val(b, o->delivery_id, SHORT);
+		db_bulk_val(b, r->ticket, SHORT);
+		db_bulk_val(b, o->recipient, SHORT);
+		db_bulk_val(b, o->quality, SHORT);
+		db_bulk_val(b, o->authorization_id, SHORT);
+		db_bulk_val(b, o->source, SHORT);
+		db_bulk_val(b, o->mutation_type, SHORT);
+		db_bulk_val(b, o->ssin, SHORT);
+		db_bulk_val(b, o->effective_date, SHORT);
+		db_bulk_val(b, o->payload, LONG);
+		db_bulk_val(b, now, SHORT);
+		db_bulk_val(b, now, SHORT);
+	}
+}
+
+static void
+audit_unprepare(struct audit_log *a)
+{
+	db_bulk_close(&a->brec);
+	db_bulk_close(&a->btgt);
+	db_bulk_close(&a->bout);
+}
+
+/* Prepare the writer's statements on a->db; 0 or -1. */
+static int
+audit_prepare(struct audit_log *a)
+{
+	audit_unprepare(a);
+	if (db_bulk_prepare(a->db, &a->brec, audit_insert) == 0 &&
+	    db_bulk_prepare(a->db, &a->btgt, target_insert) == 0 &&
+	    db_bulk_prepare(a->db, &a->bout, outbox_insert) == 0)
+		return 0;
+	return -1;
+}
 
 /* Read the node's chain head; 0 or -1. */
 static int
@@ -399,14 +383,16 @@ audit_connect(struct audit_log *a)
 {
 	char	err[512];
 
+	audit_unprepare(a);
 	db_close(a->db);
 	if ((a->db = db_connect(a->cf, err, sizeof(err))) == NULL) {
 		log_warnx("audit: %s", err);
 		return -1;
 	}
-	if (audit_read_head(a) == -1) {
+	if (audit_read_head(a) == -1 || audit_prepare(a) == -1) {
 		log_warnx("audit: reading the chain head of node %s: %s",
 		    a->node, mysql_error(a->db));
+		audit_unprepare(a);
 		db_close(a->db);
 		a->db = NULL;
 		return -1;
@@ -418,46 +404,44 @@ audit_connect(struct audit_log *a)
 static int
 audit_write(struct audit_log *a, struct audit_pending *batch)
 {
-	struct sqlbuf		 rec = { NULL, 0, 0 }, tgt = { NULL, 0, 0 };
-	struct sqlbuf		 out = { NULL, 0, 0 };
 	struct audit_pending	*p;
+	struct db_bulk		*failed = NULL;
 	uint64_t		 seq = a->seq;
-	char			 head[AUDIT_HASH_LEN], num[32], pos[16], rt[27];
-	int			 i, ntgt = 0, nout = 0, rc = -1;
+	char			 head[AUDIT_HASH_LEN];
+	int			 rc = -1;
 
 	memcpy(head, a->head, sizeof(head));
-	sb_str(&rec, audit_insert);
-	sb_str(&tgt, target_insert);
-	sb_str(&out, outbox_insert);
+	db_bulk_reset(&a->brec);
+	db_bulk_reset(&a->btgt);
+	db_bulk_reset(&a->bout);
 	for (p = batch; p != NULL; p = p->next) {
 		struct audit_record *r = p->rec;
 		r->seq = ++seq;
 		memcpy(r->prev_hash, head, sizeof(head));
 		audit_hash(a->node, r, r->hash);
 		memcpy(head, r->hash, sizeof(head));
-		sb_record(a, &rec, r, p == batch);
-		audit_time_format(r->received_us, rt);
-		for (i = 0; i < r->ntargets; i++) {
-			sb_str(&tgt, ntgt++ ? ", (" : "(");
-			sb_val(a, &tgt, a->node, 0);
-			snprintf(num, sizeof(num), "%llu", (unsigned long long)r->seq);
-			sb_val(a, &tgt, num, 1);
-			snprintf(pos, sizeof(pos), "%d", i);
-			sb_val(a, &tgt, pos, 1);
-			sb_val(a, &tgt, r->targets[i].institution, 1);
-			sb_val(a, &tgt, r->targets[i].status, 1);
-			sb_val(a, &tgt, r->targets[i].answer_digest, 1);
-			sb_val(a, &tgt, rt, 1);
-			sb_str(&tgt, ")");
-		}
-		for (i = 0; i < r->noutbox; i++)
-			sb_outbox(a, &out, r, &r->outbox[i], nout++ == 0);
+		bulk_record(a, r);
+		bulk_targets(a, r);
+		bulk_outbox(a, r);
 	}
-	if (mysql_query(a->db, "START TRANSACTION") != 0 ||
-	    mysql_real_query(a->db, rec.p, rec.len) != 0 ||
-	    (ntgt > 0 && mysql_real_query(a->db, tgt.p, tgt.len) != 0) ||
-	    (nout > 0 && mysql_real_query(a->db, out.p, out.len) != 0))
+	if (mysql_query(a->db, "START TRANSACTION") != 0)
 		goto fail;
+	if (db_bulk_exec(&a->brec) != 0)
+		failed = &a->brec;
+	else if (db_bulk_exec(&a->btgt) != 0)
+		failed = &a->btgt;
+	else if (db_bulk_exec(&a->bout) != 0)
+		failed = &a->bout;
+	if (failed != NULL) {
+		log_warnx("audit: writing %llu.. failed: %s (error %u)",
+		    (unsigned long long)(a->seq + 1), db_bulk_error(failed),
+		    db_bulk_errno(failed));
+		mysql_query(a->db, "ROLLBACK");
+		if (db_error_is_unavailable(db_bulk_errno(failed)) ||
+		    db_bulk_errno(failed) >= 2000)
+			audit_connect(a);
+		return -1;
+	}
 	for (p = batch; p != NULL; p = p->next)
 		if (p->rec->also != NULL && mysql_query(a->db, p->rec->also) != 0)
 			goto fail;
@@ -465,8 +449,7 @@ audit_write(struct audit_log *a, struct audit_pending *batch)
 		goto unknown;
 	a->seq = seq;
 	memcpy(a->head, head, sizeof(head));
-	rc = 0;
-	goto done;
+	return 0;
 
 fail:
 	log_warnx("audit: writing %llu.. failed: %s (error %u)",
@@ -476,7 +459,7 @@ fail:
 	if (db_error_is_unavailable(mysql_errno(a->db)) ||
 	    mysql_errno(a->db) >= 2000)
 		audit_connect(a);
-	goto done;
+	return rc;
 unknown:
 	/* The commit's fate is unknown: the head in the database tells. */
 	log_warnx("audit: COMMIT of %llu..%llu failed: %s (error %u)",
@@ -484,10 +467,6 @@ unknown:
 	    mysql_error(a->db), mysql_errno(a->db));
 	if (audit_connect(a) == 0 && a->seq == seq)
 		rc = 0;
-done:
-	free(rec.p);
-	free(tgt.p);
-	free(out.p);
 	return rc;
 }
 
@@ -634,9 +613,10 @@ audit_open(const struct kp_config *cf, const char *node, char *err,
 		free(a);
 		return NULL;
 	}
-	if (audit_read_head(a) == -1) {
+	if (audit_read_head(a) == -1 || audit_prepare(a) == -1) {
 		snprintf(err, errlen, "reading the audit chain of node %s: %s "
 		    "(is the schema migrated?)", node, mysql_error(a->db));
+		audit_unprepare(a);
 		db_close(a->db);
 		free(a);
 		return NULL;
@@ -722,6 +702,7 @@ audit_close(struct audit_log *a)
 	pthread_join(a->writer, NULL);
 	pthread_mutex_destroy(&a->mtx);
 	pthread_cond_destroy(&a->work);
+	audit_unprepare(a);
 	db_close(a->db);
 	EVP_PKEY_free(a->key);
 	free(a);
