@@ -91,10 +91,16 @@ soapmsg_fault(int soap_version, enum kp_error code, const char *reason,
 		xmlNodeSetLang(n, BAD_CAST "en");
 		n = xmlNewChild(fault, env, BAD_CAST "Detail", NULL);
 	} else {
-		xmlNewTextChild(fault, NULL, BAD_CAST "faultcode", BAD_CAST
-		    (sender ? "soap:Client" : "soap:Server"));
-		xmlNewTextChild(fault, NULL, BAD_CAST "faultstring", BAD_CAST text);
-		n = xmlNewChild(fault, NULL, BAD_CAST "detail", NULL);
+		/* SOAP 1.1's faultcode, faultstring and detail are in no
+		 * namespace; xmlNewChild() with no namespace would put them
+		 * in soap:'s, which gSOAP's wsse plugin, for one, refuses. */
+		xmlAddChild(fault, xmlNewDocRawNode(doc, NULL,
+		    BAD_CAST "faultcode", BAD_CAST
+		    (sender ? "soap:Client" : "soap:Server")));
+		xmlAddChild(fault, xmlNewDocRawNode(doc, NULL,
+		    BAD_CAST "faultstring", BAD_CAST text));
+		n = xmlAddChild(fault, xmlNewDocRawNode(doc, NULL,
+		    BAD_CAST "detail", NULL));
 	}
 	err = soapmsg_add_kp(n, "Error", NULL);
 	soapmsg_add_kp(err, "Code", kp_strerror(code));

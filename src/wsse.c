@@ -24,13 +24,15 @@
  *     subject, the key wrapped for xmlsec) cached per context by the exact
  *     bytes it came from, once its chain verified (parsing a certificate
  *     with OpenSSL 3 costs more than all the rest of a verification);
+ *  4b. an ECDSA SignatureValue in DER, as gSOAP's wsse plugin writes it,
+ *     is read as the r || s that XML-DSig prescribes (ecdsa_der_to_raw);
  *  5. after overall success only, each reference of SignedInfo succeeded and
  *     the Body and the Timestamp found in step 1 are among the nodes they
  *     resolve to;
  *  6. Timestamp: Created no later than now + skew, no older than max age +
  *     skew; Expires (if any) not past by more than the skew;
- *  7. replay: (signer fingerprint, SignatureValue) remembered until the end
- *     of the window in which step 6 would accept the message.
+ *  7. replay: (signer fingerprint, SignatureValue bytes) remembered until
+ *     the end of the window in which step 6 would accept the message.
  *
  * Speed (bench/run-wsse): besides the caches, "#id" is resolved by xmlGetID()
  * rather than an XPath context per reference, and before each c14n pass the
@@ -53,7 +55,9 @@
 
 #include <libxml/parser.h>
 #include <libxml/valid.h>
+#include <openssl/bn.h>
 #include <openssl/core_names.h>
+#include <openssl/ec.h>
 #include <openssl/evp.h>
 #include <openssl/pem.h>
 #include <openssl/x509v3.h>
@@ -1273,6 +1277,59 @@ wsse_prune_end(struct wsse_prune *p)
 	prune_restore(p);
 }
 
+/*
+ * gSOAP's wsse plugin (2.8.124: smdevp.c signs with EVP_SignFinal()) writes
+ * an ECDSA SignatureValue as the DER ECDSA-Sig-Value that OpenSSL returns,
+ * not as the octet string r || s that XML-DSig 1.1 (section 6.4.3) and
+ * RFC 6931 prescribe and xmlsec reads. A value of another length than
+ * r || s that is strict DER (decoding and encoding again gives the same
+ * bytes) with r and s that fit the curve is written back as r || s before
+ * xmlsec checks it: the same two numbers, the same signature. Anything else
+ * is left for xmlsec to refuse. The replay check reads the value after this,
+ * so both spellings of one signature are one message.
+ */
+static void
+ecdsa_der_to_raw(xmlNodePtr signature, X509 *cert)
+{
+	EVP_PKEY		*pk = X509_get0_pubkey(cert);
+	xmlNodePtr		 sv;
+	const unsigned char	*q;
+	const BIGNUM		*r, *s;
+	unsigned char		*der, *again = NULL, *raw = NULL;
+	char			*b64 = NULL;
+	ECDSA_SIG		*sig = NULL;
+	int			 len, half, count;
+
+	if (pk == NULL || EVP_PKEY_get_base_id(pk) != EVP_PKEY_EC)
+		return;
+	half = (EVP_PKEY_get_bits(pk) + 7) / 8;
+	sv = only_child(signature, DS_NS, "SignatureValue", &count);
+	if (sv == NULL || count != 1 || (der = base64_of(sv, &len)) == NULL)
+		return;
+	if (len == 2 * half || der[0] != 0x30)
+		goto done;
+	q = der;
+	if ((sig = d2i_ECDSA_SIG(NULL, &q, len)) == NULL || q != der + len ||
+	    i2d_ECDSA_SIG(sig, &again) != len || memcmp(again, der, (size_t)len) != 0)
+		goto done;
+	ECDSA_SIG_get0(sig, &r, &s);
+	if (BN_num_bytes(r) > half || BN_num_bytes(s) > half)
+		goto done;
+	raw = xmalloc((size_t)half * 2);
+	b64 = xmalloc((size_t)half * 4 + 8);
+	if (BN_bn2binpad(r, raw, half) != half ||
+	    BN_bn2binpad(s, raw + half, half) != half)
+		goto done;
+	EVP_EncodeBlock((unsigned char *)b64, raw, half * 2);
+	xmlNodeSetContent(sv, BAD_CAST b64);
+done:
+	free(b64);
+	free(raw);
+	OPENSSL_free(again);
+	ECDSA_SIG_free(sig);
+	free(der);
+}
+
 /* Run xmlsec on ds:Signature with the certificate's public key. */
 static enum kp_error
 dsig_verify(struct wsse_ctx *ctx, struct envelope *env,
@@ -1418,19 +1475,21 @@ check_replay(struct wsse_ctx *ctx, const struct sec_parts *p,
     struct wsse_result *res)
 {
 	xmlNodePtr	 sv;
-	xmlChar		*value;
-	int		 count;
+	unsigned char	*value;
+	int		 count, len;
 	enum replay_verdict v;
 
 	if (ctx->opt.replay == NULL)
 		return KP_OK;
+	/* the signature's bytes, not its base64 text: line breaks in it are
+	 * not signed, and must not make a replayed message a new one */
 	sv = only_child(p->signature, DS_NS, "SignatureValue", &count);
-	if (sv == NULL || (value = xmlNodeGetContent(sv)) == NULL)
+	if (sv == NULL || (value = base64_of(sv, &len)) == NULL)
 		return wsse_refuse(res->reason, sizeof(res->reason),
 		    KP_INVALID_SIGNATURE, "no ds:SignatureValue");
 	v = replay_remember(ctx->opt.replay, res->fingerprint, value,
-	    (size_t)xmlStrlen(value), window_end(ctx, res), wsse_ctx_now(ctx));
-	xmlFree(value);
+	    (size_t)len, window_end(ctx, res), wsse_ctx_now(ctx));
+	free(value);
 	if (v == REPLAY_SEEN)
 		return wsse_refuse(res->reason, sizeof(res->reason), KP_REPLAY,
 		    "this signed message was already received");
@@ -1481,6 +1540,7 @@ verify_signed(struct wsse_ctx *ctx, struct envelope *env,
 	    (e = check_chain(ctx, ce->cert, ce->fp, res)) != KP_OK)
 		return e;
 	ce = certcache_commit(ctx, ce);
+	ecdsa_der_to_raw(p->signature, ce->cert);
 	if ((e = dsig_verify(ctx, env, p, ce->key, res)) != KP_OK)
 		return e;
 	if (X509_up_ref(ce->cert) != 1)

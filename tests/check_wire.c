@@ -21,6 +21,7 @@
 #include "soapH.h"
 
 #include "common.h"
+#include "soapmsg.h"
 #include "xmalloc.h"
 
 #define SOAP11_NS	"http://schemas.xmlsoap.org/soap/envelope/"
@@ -280,6 +281,49 @@ test_stubs_write_valid_xml(void)
 	soap_free(soap);
 }
 
+/* The faults the hub and the institutions send: SOAP 1.1's faultcode,
+ * faultstring and detail in no namespace, SOAP 1.2's Code, Reason and
+ * Detail in its own; read back, with the text escaped on the way. */
+static void
+test_fault_shape(void)
+{
+	static const char *const names11[] = { "faultcode", "faultstring", "detail" };
+	static const char *const names12[] = { "Code", "Reason", "Detail" };
+	const char *const	*names;
+	xmlDocPtr		 doc;
+	xmlNodePtr		 body, fault, c;
+	char			 code[64], ticket[64], text[256];
+	int			 v, i;
+
+	for (v = 11; v <= 12; v += 1) {
+		doc = soapmsg_fault(v, KP_NOT_AUTHORIZED, "a & <b>", "t-1");
+		body = first_element(xmlDocGetRootElement(doc)->children);
+		if (is_soap(body, "Header"))
+			body = first_element(body->next);
+		CU_ASSERT_FATAL(is_soap(body, "Body"));
+		fault = first_element(body->children);
+		CU_ASSERT_FATAL(is_soap(fault, "Fault"));
+		names = v == 11 ? names11 : names12;
+		for (i = 0, c = first_element(fault->children); c != NULL;
+		    i++, c = first_element(c->next)) {
+			CU_ASSERT_FATAL(i < 3);
+			CU_ASSERT_STRING_EQUAL((const char *)c->name, names[i]);
+			if (v == 11) {
+				CU_ASSERT_PTR_NULL(c->ns);
+			} else {
+				CU_ASSERT(is_soap(c, names[i]));
+			}
+		}
+		CU_ASSERT_EQUAL(i, 3);
+		CU_ASSERT_EQUAL(soapmsg_read_fault(body, code, sizeof(code),
+		    ticket, sizeof(ticket), text, sizeof(text)), 1);
+		CU_ASSERT_STRING_EQUAL(code, "NOT_AUTHORIZED");
+		CU_ASSERT_STRING_EQUAL(ticket, "t-1");
+		CU_ASSERT_PTR_NOT_NULL(strstr(text, ": a & <b>"));
+		xmlFreeDoc(doc);
+	}
+}
+
 int
 main(void)
 {
@@ -294,5 +338,6 @@ main(void)
 	    test_everything_documented);
 	CU_add_test(s, "generated stubs write schema-valid XML",
 	    test_stubs_write_valid_xml);
+	CU_add_test(s, "faults: SOAP 1.1 children unqualified", test_fault_shape);
 	return test_run();
 }

@@ -21,6 +21,8 @@
 
 #include <libxml/parser.h>
 #include <libxml/valid.h>
+#include <openssl/bn.h>
+#include <openssl/ec.h>
 #include <openssl/evp.h>
 #include <openssl/pem.h>
 #include <openssl/x509v3.h>
@@ -856,11 +858,21 @@ test_replay(void)
 	struct wsse_ctx		*ctx = verifier(NULL, NULL, r);
 	struct wsse_result	 res;
 	char			*msg = signed_by("ec256"), *msg2 = signed_by("ec256");
+	char			*sv, *p, *q;
 
 	CU_ASSERT_EQUAL(verify_with(ctx, msg, &res), KP_OK);
 	wsse_result_clear(&res);
 	CU_ASSERT_EQUAL(verify_with(ctx, msg, &res), KP_REPLAY);
 	printf("\n    replayed message: %s: %s", kp_strerror(res.error), res.reason);
+	wsse_result_clear(&res);
+	/* the same again, its SignatureValue without line breaks */
+	CU_ASSERT_FATAL((sv = strstr(msg, "SignatureValue>")) != NULL);
+	for (p = q = sv; *p != '\0' && *p != '<'; p++)
+		if (*p != '\n' && *p != '\r')
+			*q++ = *p;
+	CU_ASSERT_FATAL(p > q);	/* there were line breaks */
+	memmove(q, p, strlen(p) + 1);
+	CU_ASSERT_EQUAL(verify_with(ctx, msg, &res), KP_REPLAY);
 	wsse_result_clear(&res);
 	/* another message of the same sender passes */
 	CU_ASSERT_EQUAL(verify_with(ctx, msg2, &res), KP_OK);
@@ -869,6 +881,117 @@ test_replay(void)
 	wsse_ctx_free(ctx);
 	replay_free(r);
 	free(msg2);
+	free(msg);
+}
+
+/* ------------------------------------------------------------------ */
+/* ECDSA SignatureValue in DER, as gSOAP's wsse plugin writes it        */
+/* ------------------------------------------------------------------ */
+
+enum der_form { DER_STRICT, DER_LONG_LENGTH, DER_PADDED_R };
+
+/* msg (signed with ECDSA by wsse_sign()) with its SignatureValue r || s
+ * written as a DER ECDSA-Sig-Value, or as one of two non-DER (BER)
+ * spellings of it; a new string. */
+static char *
+ecdsa_as_der(const char *msg, enum der_form form)
+{
+	struct envelope	*env = NULL;
+	xmlNodePtr	 sv;
+	xmlChar		*text;
+	unsigned char	 raw[160], *der = NULL, ber[200];
+	char		 reason[256], b64[300], *out;
+	ECDSA_SIG	*sig = ECDSA_SIG_new();
+	int		 i, j, len, pad = 0, half, dlen, blen, rlen;
+
+	CU_ASSERT_EQUAL_FATAL(envelope_parse(msg, strlen(msg), &limits, &env,
+	    reason, sizeof(reason)), KP_OK);
+	sv = xmlSecFindNode(env->header, BAD_CAST "SignatureValue", BAD_CAST DSNS);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(sv);
+	text = xmlNodeGetContent(sv);
+	for (i = j = 0; text[i] != '\0' && j < (int)sizeof(b64) - 1; i++)
+		if (text[i] > ' ')	/* base64 without the line breaks */
+			b64[j++] = (char)text[i];
+	b64[j] = '\0';
+	xmlFree(text);
+	len = EVP_DecodeBlock(raw, (unsigned char *)b64, j);
+	pad = strchr(b64, '=') != NULL ? (int)strlen(strchr(b64, '=')) : 0;
+	half = (len - pad) / 2;
+	CU_ASSERT_FATAL(half == 32 || half == 48);
+	ECDSA_SIG_set0(sig, BN_bin2bn(raw, half, NULL),
+	    BN_bin2bn(raw + half, half, NULL));
+	dlen = i2d_ECDSA_SIG(sig, &der);
+	CU_ASSERT_FATAL(dlen > 8 && dlen < 127 && der[1] == dlen - 2);
+	switch (form) {
+	case DER_STRICT:
+		memcpy(ber, der, (size_t)dlen);
+		blen = dlen;
+		break;
+	case DER_LONG_LENGTH:	/* 30 81 LL ...: BER, not DER */
+		ber[0] = 0x30;
+		ber[1] = 0x81;
+		ber[2] = (unsigned char)(dlen - 2);
+		memcpy(ber + 3, der + 2, (size_t)dlen - 2);
+		blen = dlen + 1;
+		break;
+	case DER_PADDED_R:	/* r with a needless leading 00 */
+		rlen = der[3];
+		ber[0] = 0x30;
+		ber[1] = (unsigned char)(dlen - 1);
+		ber[2] = 0x02;
+		ber[3] = (unsigned char)(rlen + 1);
+		ber[4] = 0x00;
+		memcpy(ber + 5, der + 4, (size_t)dlen - 4);
+		blen = dlen + 1;
+		break;
+	}
+	EVP_EncodeBlock((unsigned char *)b64, ber, blen);
+	xmlNodeSetContent(sv, BAD_CAST b64);
+	out = dump(env->doc);
+	OPENSSL_free(der);
+	ECDSA_SIG_free(sig);
+	envelope_free(env);
+	return out;
+}
+
+static void
+test_ecdsa_der(void)
+{
+	static const char *const who[] = { "ec256", "ec384" };
+	struct replay		*r = replay_memory_new(1000);
+	struct wsse_ctx		*ctx = verifier(NULL, NULL, r);
+	struct wsse_result	 res;
+	char			*msg, *der, *long_len, *padded;
+	int			 i;
+
+	for (i = 0; i < 2; i++) {
+		msg = signed_by(who[i]);
+		der = ecdsa_as_der(msg, DER_STRICT);
+		long_len = ecdsa_as_der(msg, DER_LONG_LENGTH);
+		padded = ecdsa_as_der(msg, DER_PADDED_R);
+		CU_ASSERT_EQUAL(verify_with(ctx, long_len, &res), KP_INVALID_SIGNATURE);
+		printf("\n    %s, BER length: %s", who[i], res.reason);
+		wsse_result_clear(&res);
+		CU_ASSERT_EQUAL(verify_with(ctx, padded, &res), KP_INVALID_SIGNATURE);
+		printf("\n    %s, r padded: %s", who[i], res.reason);
+		wsse_result_clear(&res);
+		CU_ASSERT_EQUAL(verify_with(ctx, der, &res), KP_OK);
+		printf("\n    %s, strict DER: %s", who[i], res.reason);
+		wsse_result_clear(&res);
+		/* the same signature spelt r || s: one message */
+		CU_ASSERT_EQUAL(verify_with(ctx, msg, &res), KP_REPLAY);
+		wsse_result_clear(&res);
+		free(padded);
+		free(long_len);
+		free(der);
+		free(msg);
+	}
+	/* an RSA signer's message is untouched */
+	msg = signed_by("rsa");
+	CU_ASSERT_EQUAL(verify_with(ctx, msg, &res), KP_OK);
+	wsse_result_clear(&res);
+	wsse_ctx_free(ctx);
+	replay_free(r);
 	free(msg);
 }
 
@@ -1386,6 +1509,7 @@ main(void)
 	CU_add_test(s, "timestamps", test_timestamps);
 	CU_add_test(s, "replayed message", test_replay);
 	CU_add_test(s, "replay store", test_replay_store);
+	CU_add_test(s, "ECDSA value in DER (gSOAP's wsse plugin)", test_ecdsa_der);
 	CU_add_test(s, "an envelope is signed once", test_sign_twice_refused);
 	CU_add_test(s, "key, certificate and trust files", test_bad_key_files);
 	CU_add_test(s, "certificate cache: reuse, other certificates",
