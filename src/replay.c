@@ -4,7 +4,9 @@
  * replay_remember(r, sender, key, until, now) hashes (sender, key) with
  * SHA-256 and asks the backend whether that digest is already present and
  * unexpired; if not, it is remembered until `until`. The wsse module uses it
- * with key = SignatureValue and until = the end of the Timestamp's window, so
+ * with key = the SHA-256 of the canonical SignedInfo (what the signature
+ * covers, however its value is spelt) and until = the end of the
+ * Timestamp's window, so
  * the same signed message is accepted once; the pipeline can reuse it for
  * MessageId-per-sender.
  *

@@ -1349,6 +1349,8 @@ dsig_verify(struct wsse_ctx *ctx, struct envelope *env,
 		    "cannot prepare xmlsec: %s", wsse_xmlsec_error());
 		goto cleanup;
 	}
+	/* keep the canonical SignedInfo: the replay key */
+	d->flags |= XMLSEC_DSIG_FLAGS_STORE_SIGNATURE;
 	d->signKey = key;	/* the certificate cache's: detached below */
 	wsse_prune_begin(&prune, d, p->signature);
 	rc = xmlSecDSigCtxVerify(d, p->signature);
@@ -1367,6 +1369,14 @@ dsig_verify(struct wsse_ctx *ctx, struct envelope *env,
 		goto cleanup;
 	}
 	e = check_covered(env->doc, d, env, p, res);
+	if (e == KP_OK) {
+		xmlSecBufferPtr si = xmlSecDSigCtxGetPreSignBuffer(d);
+		if (si == NULL || xmlSecBufferGetSize(si) == 0 ||
+		    EVP_Digest(xmlSecBufferGetData(si), xmlSecBufferGetSize(si),
+		    res->signed_info, NULL, EVP_sha256(), NULL) != 1)
+			e = wsse_refuse(res->reason, sizeof(res->reason),
+			    KP_INTERNAL, "the signed SignedInfo is not at hand");
+	}
 cleanup:
 	d->signKey = NULL;	/* Finalize would destroy it */
 	xmlSecDSigCtxFinalize(d);
@@ -1469,27 +1479,19 @@ window_end(const struct wsse_ctx *ctx, const struct wsse_result *res)
 	return end;
 }
 
-/* Refuse a second arrival of the same signature from the same signer. */
+/* Refuse a second arrival of the same signed message from the same signer. */
 static enum kp_error
-check_replay(struct wsse_ctx *ctx, const struct sec_parts *p,
-    struct wsse_result *res)
+check_replay(struct wsse_ctx *ctx, struct wsse_result *res)
 {
-	xmlNodePtr	 sv;
-	unsigned char	*value;
-	int		 count, len;
 	enum replay_verdict v;
 
 	if (ctx->opt.replay == NULL)
 		return KP_OK;
-	/* the signature's bytes, not its base64 text: line breaks in it are
-	 * not signed, and must not make a replayed message a new one */
-	sv = only_child(p->signature, DS_NS, "SignatureValue", &count);
-	if (sv == NULL || (value = base64_of(sv, &len)) == NULL)
-		return wsse_refuse(res->reason, sizeof(res->reason),
-		    KP_INVALID_SIGNATURE, "no ds:SignatureValue");
-	v = replay_remember(ctx->opt.replay, res->fingerprint, value,
-	    (size_t)len, window_end(ctx, res), wsse_ctx_now(ctx));
-	free(value);
+	/* what was signed, not how the signature is spelt: line breaks in
+	 * SignatureValue, an ECDSA value in DER or as (r, n - s) — the same
+	 * signed SignedInfo is the same message */
+	v = replay_remember(ctx->opt.replay, res->fingerprint, res->signed_info,
+	    sizeof(res->signed_info), window_end(ctx, res), wsse_ctx_now(ctx));
 	if (v == REPLAY_SEEN)
 		return wsse_refuse(res->reason, sizeof(res->reason), KP_REPLAY,
 		    "this signed message was already received");
@@ -1548,7 +1550,7 @@ verify_signed(struct wsse_ctx *ctx, struct envelope *env,
 		    "out of memory");
 	res->cert = ce->cert;	/* verified: the caller may now see who signed */
 	if ((e = check_timestamp(ctx, p->timestamp, res)) != KP_OK ||
-	    (e = check_replay(ctx, p, res)) != KP_OK)
+	    (e = check_replay(ctx, res)) != KP_OK)
 		return e;
 	if (strcmp(res->keyref, "BinarySecurityToken") == 0)
 		e = check_registered(ctx, res->cert, res);

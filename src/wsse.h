@@ -92,6 +92,8 @@ struct wsse_result {
 	char		 covered[WSSE_MAX_COVERED][64];	/* signed elements */
 	int64_t		 created_ms;
 	int64_t		 expires_ms;	/* 0 when the Timestamp has none */
+	unsigned char	 signed_info[32];	/* SHA-256 of the canonical
+					 * SignedInfo: what was signed */
 };
 
 /*

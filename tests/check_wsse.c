@@ -888,7 +888,7 @@ test_replay(void)
 /* ECDSA SignatureValue in DER, as gSOAP's wsse plugin writes it        */
 /* ------------------------------------------------------------------ */
 
-enum der_form { DER_STRICT, DER_LONG_LENGTH, DER_PADDED_R };
+enum der_form { DER_STRICT, DER_LONG_LENGTH, DER_PADDED_R, RAW_NEGATED_S };
 
 /* msg (signed with ECDSA by wsse_sign()) with its SignatureValue r || s
  * written as a DER ECDSA-Sig-Value, or as one of two non-DER (BER)
@@ -934,6 +934,20 @@ ecdsa_as_der(const char *msg, enum der_form form)
 		memcpy(ber + 3, der + 2, (size_t)dlen - 2);
 		blen = dlen + 1;
 		break;
+	case RAW_NEGATED_S: {	/* r || (n - s): as valid, another value */
+		EC_GROUP *g = EC_GROUP_new_by_curve_name(half == 32 ?
+		    NID_X9_62_prime256v1 : NID_secp384r1);
+		BIGNUM *ns = BN_new();
+		CU_ASSERT_FATAL(g != NULL && ns != NULL);
+		BN_sub(ns, EC_GROUP_get0_order(g), ECDSA_SIG_get0_s(sig));
+		memcpy(ber, raw, (size_t)half);
+		CU_ASSERT_FATAL(BN_bn2binpad(ns, ber + half, half) == half);
+		CU_ASSERT_FATAL(memcmp(ber + half, raw + half, (size_t)half) != 0);
+		blen = 2 * half;
+		BN_free(ns);
+		EC_GROUP_free(g);
+		break;
+	}
 	case DER_PADDED_R:	/* r with a needless leading 00 */
 		rlen = der[3];
 		ber[0] = 0x30;
@@ -961,7 +975,7 @@ test_ecdsa_der(void)
 	struct replay		*r = replay_memory_new(1000);
 	struct wsse_ctx		*ctx = verifier(NULL, NULL, r);
 	struct wsse_result	 res;
-	char			*msg, *der, *long_len, *padded;
+	char			*msg, *der, *long_len, *padded, *neg;
 	int			 i;
 
 	for (i = 0; i < 2; i++) {
@@ -981,6 +995,13 @@ test_ecdsa_der(void)
 		/* the same signature spelt r || s: one message */
 		CU_ASSERT_EQUAL(verify_with(ctx, msg, &res), KP_REPLAY);
 		wsse_result_clear(&res);
+		/* and (r, n - s), a valid signature of the same SignedInfo
+		 * with another value: still the same message */
+		neg = ecdsa_as_der(msg, RAW_NEGATED_S);
+		CU_ASSERT_EQUAL(verify_with(ctx, neg, &res), KP_REPLAY);
+		printf("\n    %s, (r, n - s) after (r, s): %s", who[i], res.reason);
+		wsse_result_clear(&res);
+		free(neg);
 		free(padded);
 		free(long_len);
 		free(der);
