@@ -481,7 +481,7 @@ send_run(struct admin_ctx *actx, struct send_args *a, const char *operation,
 	memset(&s, 0, sizeof(s));
 	s.actx = actx;
 	s.a = a;
-	s.soap = soap_new2(SOAP_XML_STRICT, SOAP_XML_CANONICAL);
+	s.soap = soap_new2(SOAP_XML_STRICT, SOAP_XML_CANONICAL | SOAP_IO_BUFFER);
 	if ((rc = load_payload(a)) != ADMIN_EXIT_OK)
 		goto cleanup;
 	if ((rc = fill(&s, &xml)) != ADMIN_EXIT_OK)

@@ -62,10 +62,8 @@ static const struct {
 	const char	*sql;
 } dir_queries[Q_COUNT] = {
 	[Q_PERSON_FILES] = { "person files of a person",
-	    "SELECT pf.institution, i.sector, pf.quality, pf.begin_date, "
-	    "pf.end_date, i.active, i.endpoint FROM person_file pf "
-	    "JOIN institution i ON i.id = pf.institution "
-	    "WHERE pf.ssin = ? ORDER BY pf.institution, pf.quality, pf.begin_date" },
+	    "SELECT institution, quality, begin_date, end_date FROM person_file "
+	    "WHERE ssin = ? ORDER BY institution, quality, begin_date" },
 	[Q_AUTHS_FOR] = { "authorisations for a service and quality",
 	    "SELECT id, requester_sector, requester_institution, quality, "
 	    "service, legal_basis, valid_from, valid_to FROM authorization "
@@ -373,7 +371,7 @@ static int
 dir_fetch_files(struct directory *d, struct dir_file **out, size_t *n)
 {
 	const enum dir_query_id q = Q_PERSON_FILES;
-	size_t		 cap = 0;
+	size_t		 cap = 0, i;
 	int		 rc;
 
 	*n = 0;
@@ -386,16 +384,28 @@ dir_fetch_files(struct directory *d, struct dir_file **out, size_t *n)
 		f = &(*out)[*n];
 		memset(f, 0, sizeof(*f));
 		dir_copy(f->institution, sizeof(f->institution), dir_col(d, q, 0));
-		dir_copy(f->sector, sizeof(f->sector), dir_col(d, q, 1));
-		dir_copy(f->quality, sizeof(f->quality), dir_col(d, q, 2));
-		if (dir_period(dir_col(d, q, 3), dir_col(d, q, 4),
+		dir_copy(f->quality, sizeof(f->quality), dir_col(d, q, 1));
+		if (dir_period(dir_col(d, q, 2), dir_col(d, q, 3),
 		    &f->period) == -1)
 			continue;	/* cannot happen: the import checks */
-		f->active = strcmp(dir_col(d, q, 5), "1") == 0;
-		dir_copy(f->endpoint, sizeof(f->endpoint), dir_col(d, q, 6));
 		(*n)++;
 	}
-	return rc;
+	if (rc == -1)
+		return -1;
+	/* the institutions' sector, state and endpoint: from the small
+	 * table (cached), not joined for every person */
+	for (i = 0; i < *n; i++) {
+		struct dir_file		*f = &(*out)[i];
+		struct dir_institution	 inst;
+		if ((rc = directory_institution(d, f->institution, &inst)) == -1)
+			return -1;
+		if (rc == 0)
+			continue;	/* cannot happen: a foreign key */
+		dir_copy(f->sector, sizeof(f->sector), inst.sector);
+		f->active = inst.active;
+		dir_copy(f->endpoint, sizeof(f->endpoint), inst.endpoint);
+	}
+	return 0;
 }
 
 static int

@@ -116,7 +116,7 @@ forward_conn(struct forward *f, const char *endpoint, char *err, size_t errlen)
 	}
 	memset(c, 0, sizeof(*c));
 	snprintf(c->endpoint, sizeof(c->endpoint), "%s", endpoint);
-	soap = soap_new1(SOAP_IO_KEEPALIVE);
+	soap = soap_new1(SOAP_IO_KEEPALIVE | SOAP_IO_BUFFER);
 	soap->connect_timeout = -f->opt.connect_timeout_ms * 1000;
 	soap->send_timeout = -f->opt.timeout_ms * 1000;
 	soap->recv_timeout = -f->opt.timeout_ms * 1000;

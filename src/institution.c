@@ -1135,7 +1135,7 @@ worker_new(void *arg)
 		free(w);
 		return NULL;
 	}
-	w->soap = soap_new2(SOAP_XML_STRICT, SOAP_XML_CANONICAL);
+	w->soap = soap_new2(SOAP_XML_STRICT, SOAP_XML_CANONICAL | SOAP_IO_BUFFER);
 	return w;
 }
 

@@ -356,7 +356,7 @@ server_new(const struct server_options *opt, const struct server_ops *ops,
 	s->ops = *ops;
 	pthread_mutex_init(&s->mtx, NULL);
 	pthread_cond_init(&s->changed, NULL);
-	s->master = soap_new1(SOAP_IO_KEEPALIVE);
+	s->master = soap_new1(SOAP_IO_KEEPALIVE | SOAP_IO_BUFFER);
 	s->master->bind_flags = SO_REUSEADDR;
 	s->master->accept_timeout = -200000;	/* poll the stop flag */
 	s->master->recv_timeout = -opt->read_timeout_ms * 1000;
