@@ -32,8 +32,12 @@ on_stop(void *arg)
 static void
 on_reload(void *arg)
 {
+	char	err[256];
+
 	(void)arg;
 	hub_reload(hub);
+	if (server_reload_tls(srv, err, sizeof(err)) == -1)
+		log_warnx("SIGHUP: %s; the listener keeps its certificate", err);
 }
 
 /* Run the hub until SIGTERM; the exit status. */

@@ -69,6 +69,12 @@ struct server {
 	int			 active;	/* connection threads */
 	struct conn		*conns;
 	atomic_int		 stop;
+	/* TLS reload: a new context waits here (under mtx) until the accept
+	 * loop puts it in place; the replaced ones live until server_free,
+	 * as connections accepted before the reload still use them */
+	SSL_CTX			*next_ctx;
+	SSL_CTX			**old_ctx;
+	int			 nold_ctx;
 };
 
 /* ------------------------------------------------------------------ */
@@ -316,21 +322,22 @@ conn_thread(void *arg)
 /* The listener                                                        */
 /* ------------------------------------------------------------------ */
 
+/* Give soap a server TLS context from the configured files; 0 or -1. */
 static int
-server_tls(struct server *s, char *err, size_t errlen)
+server_tls(struct server *s, struct soap *soap, char *err, size_t errlen)
 {
 	unsigned short	flags = SOAP_TLSv1_2 | SOAP_TLSv1_3;
 	SSL_CTX		*ctx;
 
 	if (s->opt.tls_client_auth == CLIENT_AUTH_REQUIRE)
 		flags |= SOAP_SSL_REQUIRE_CLIENT_AUTHENTICATION;
-	if (soap_ssl_server_context(s->master, flags, NULL, NULL,
+	if (soap_ssl_server_context(soap, flags, NULL, NULL,
 	    s->opt.tls_client_auth != CLIENT_AUTH_NONE ? s->opt.tls_client_ca :
 	    NULL, NULL, NULL, NULL, "kruispunt") != SOAP_OK) {
 		snprintf(err, errlen, "TLS: cannot set up the server context");
 		return -1;
 	}
-	ctx = s->master->ctx;
+	ctx = soap->ctx;
 	if (SSL_CTX_use_certificate_chain_file(ctx, s->opt.tls_certificate) != 1 ||
 	    SSL_CTX_use_PrivateKey_file(ctx, s->opt.tls_key,
 	    SSL_FILETYPE_PEM) != 1 || SSL_CTX_check_private_key(ctx) != 1) {
@@ -342,6 +349,55 @@ server_tls(struct server *s, char *err, size_t errlen)
 	if (s->opt.tls_client_auth == CLIENT_AUTH_OPTIONAL)
 		SSL_CTX_set_verify(ctx, SSL_VERIFY_PEER, NULL);
 	return 0;
+}
+
+/*
+ * Read the TLS certificate, key and client CAs again (SIGHUP): connections
+ * accepted from now on use them, those open keep theirs. 0, or -1 with err
+ * and the old ones still in use. Any thread.
+ */
+int
+server_reload_tls(struct server *s, char *err, size_t errlen)
+{
+	struct soap	*tmp;
+	SSL_CTX		*ctx;
+
+	if (!s->opt.tls)
+		return 0;
+	if ((tmp = soap_new()) == NULL) {
+		snprintf(err, errlen, "TLS: out of memory");
+		return -1;
+	}
+	if (server_tls(s, tmp, err, errlen) == -1) {
+		soap_free(tmp);
+		return -1;
+	}
+	ctx = tmp->ctx;
+	tmp->ctx = NULL;	/* ours now, not tmp's to free */
+	soap_free(tmp);
+	pthread_mutex_lock(&s->mtx);
+	if (s->next_ctx != NULL)
+		SSL_CTX_free(s->next_ctx);	/* never put in place */
+	s->next_ctx = ctx;
+	pthread_mutex_unlock(&s->mtx);
+	return 0;
+}
+
+/* In the accept loop: put a reloaded TLS context in place. */
+static void
+server_take_tls(struct server *s)
+{
+	pthread_mutex_lock(&s->mtx);
+	if (s->next_ctx != NULL) {
+		s->old_ctx = xreallocarray(s->old_ctx, (size_t)s->nold_ctx + 1,
+		    sizeof(*s->old_ctx));
+		s->old_ctx[s->nold_ctx++] = s->master->ctx;
+		s->master->ctx = s->next_ctx;
+		s->next_ctx = NULL;
+		log_info("server: TLS certificate %s reloaded",
+		    s->opt.tls_certificate);
+	}
+	pthread_mutex_unlock(&s->mtx);
 }
 
 /* Set up the listener and the worker states; NULL with err. */
@@ -362,7 +418,7 @@ server_new(const struct server_options *opt, const struct server_ops *ops,
 	s->master->recv_timeout = -opt->read_timeout_ms * 1000;
 	s->master->send_timeout = -opt->send_timeout_ms * 1000;
 	s->master->max_keep_alive = 10000;
-	if (opt->tls && server_tls(s, err, errlen) == -1)
+	if (opt->tls && server_tls(s, s->master, err, errlen) == -1)
 		goto fail;
 	if (!soap_valid_socket(soap_bind(s->master, opt->listen, opt->port,
 	    opt->max_connections))) {
@@ -415,6 +471,8 @@ server_accept_one(struct server *s)
 		}
 		return;
 	}
+	if (s->opt.tls)
+		server_take_tls(s);
 	c = xcalloc(1, sizeof(*c));
 	c->srv = s;
 	c->soap = soap_copy(s->master);
@@ -509,6 +567,10 @@ server_free(struct server *s)
 			s->ops.worker_free(s->states[i]);
 	free(s->states);
 	free(s->free_states);
+	for (i = 0; i < s->nold_ctx; i++)
+		SSL_CTX_free(s->old_ctx[i]);
+	free(s->old_ctx);
+	SSL_CTX_free(s->next_ctx);
 	if (s->master != NULL) {
 		soap_destroy(s->master);
 		soap_end(s->master);

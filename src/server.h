@@ -66,6 +66,7 @@ struct server	*server_new(const struct server_options *,
 		    const struct server_ops *, char *err, size_t errlen);
 int		 server_run(struct server *);
 void		 server_stop(struct server *);
+int		 server_reload_tls(struct server *, char *err, size_t errlen);
 void		 server_free(struct server *);
 int		 server_port(const struct server *);
 void		 server_reply_text(struct server_reply *, int status,
