@@ -3,6 +3,7 @@
  * signs a request, sends it to a hub, verifies and prints the answer.
  *
  *   kruispunt send consult --key K --cert C --ca CA [--hub-cert H]
+ *       [--tls-cert TC --tls-key TK]
  *       --service S --ssin N --quality Q [--period B/E] [--payload FILE]
  *       [--message-id ID] [--soap12] [--timeout S] URL
  *   kruispunt send manage-access ... --action REGISTER|UNREGISTER|LIST
@@ -72,7 +73,7 @@ const struct admin_cmd admin_send_cmds[] = {
 /* The options of the three commands. */
 struct send_args {
 	const char	*cmd;
-	const char	*key, *cert, *ca, *hub_cert;
+	const char	*key, *cert, *ca, *hub_cert, *tls_cert, *tls_key;
 	const char	*message_id, *timeout, *format;
 	const char	*service, *ssin, *quality, *period, *payload;
 	const char	*action, *type, *effective;
@@ -99,6 +100,8 @@ struct send_ctx {
 	{ "cert", &(a).cert, NULL }, \
 	{ "ca", &(a).ca, NULL }, \
 	{ "hub-cert", &(a).hub_cert, NULL }, \
+	{ "tls-cert", &(a).tls_cert, NULL }, \
+	{ "tls-key", &(a).tls_key, NULL }, \
 	{ "message-id", &(a).message_id, NULL }, \
 	{ "timeout", &(a).timeout, NULL }, \
 	{ "format", &(a).format, NULL }, \
@@ -201,6 +204,8 @@ parse_common(struct admin_ctx *actx, struct send_args *a, int *argc,
 		return usage(a, "%s: not an http:// or https:// URL", a->url);
 	if (a->key == NULL || a->cert == NULL || a->ca == NULL)
 		return usage(a, "%s", "--key, --cert and --ca are required");
+	if ((a->tls_cert == NULL) != (a->tls_key == NULL))
+		return usage(a, "%s", "--tls-cert and --tls-key go together");
 	if (a->format != NULL &&
 	    output_format_parse(a->format, &actx->format) != 0)
 		return usage(a, "unknown format '%s'", a->format);
@@ -288,6 +293,8 @@ post(struct send_args *a, const char *operation, const char *body,
 	fo.timeout_ms = (a->timeout != NULL ? atoi(a->timeout) : 30) * 1000;
 	fo.max_response = SEND_MAX_ANSWER;
 	fo.ca_file = a->ca;
+	fo.tls_cert = a->tls_cert;
+	fo.tls_key = a->tls_key;
 	snprintf(action, sizeof(action), "%s#%s", KP_NS, operation);
 	f = forward_new(&fo);
 	if (forward_call(f, a->url, action, a->soap12 ? 12 : 11, body, len, r,

@@ -21,6 +21,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <openssl/ssl.h>
+
 #include "soapH.h"
 
 #include "forward.h"
@@ -125,6 +127,17 @@ forward_conn(struct forward *f, const char *endpoint, char *err, size_t errlen)
 	    soap_ssl_client_context(soap, SOAP_SSL_DEFAULT | SOAP_TLSv1_2 |
 	    SOAP_TLSv1_3, NULL, NULL, f->opt.ca_file, NULL, NULL) != SOAP_OK) {
 		snprintf(err, errlen, "TLS client context for %s failed", endpoint);
+		soap_free(soap);
+		f->nconns--;
+		return NULL;
+	}
+	if (strncmp(endpoint, "https:", 6) == 0 && f->opt.tls_cert != NULL &&
+	    (SSL_CTX_use_certificate_chain_file(soap->ctx,
+	    f->opt.tls_cert) != 1 || SSL_CTX_use_PrivateKey_file(soap->ctx,
+	    f->opt.tls_key, SSL_FILETYPE_PEM) != 1 ||
+	    SSL_CTX_check_private_key(soap->ctx) != 1)) {
+		snprintf(err, errlen, "TLS client certificate %s with key %s "
+		    "cannot be used", f->opt.tls_cert, f->opt.tls_key);
 		soap_free(soap);
 		f->nconns--;
 		return NULL;

@@ -15,6 +15,8 @@ struct forward_options {
 	int		 timeout_ms;		/* send and receive */
 	long		 max_response;		/* bytes */
 	const char	*ca_file;		/* for https endpoints */
+	const char	*tls_cert;		/* a client certificate for */
+	const char	*tls_key;		/* https endpoints, or NULL */
 };
 
 struct forward_reply {

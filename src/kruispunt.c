@@ -7,6 +7,7 @@
 #include "build-config.h"
 
 #include <getopt.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 
@@ -41,6 +42,9 @@ main(int argc, char *argv[])
 	struct admin_ctx	ctx = { NULL, OUTPUT_TABLE };
 	int			ch;
 
+	/* a peer that closes (a TLS handshake refused) is an error to report
+	 * (exit 4), not a reason to die of SIGPIPE */
+	signal(SIGPIPE, SIG_IGN);
 	while ((ch = getopt_long(argc, argv, "+c:f:hV", longopts, NULL)) != -1) {
 		switch (ch) {
 		case 'c':
