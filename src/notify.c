@@ -8,8 +8,11 @@
  * short transaction (SELECT ... FOR UPDATE SKIP LOCKED, then UPDATE; READ
  * COMMITTED): any hub node may race for rows, a row goes to one of them, and
  * a claim never waits for rows another worker is claiming or settling, so
- * claims cannot deadlock with each other or with the audit writer. The
- * recipients' endpoints are read with the claim.
+ * claims cannot deadlock with each other or with the audit writer. A claimed
+ * row's next_attempt is the end of its lease: the rows in flight are out of
+ * the range that the next claim reads, and come back by themselves when
+ * the lease ends unsettled. The recipients' endpoints are read with the
+ * claim.
  *
  * For each row it sends ReceiveMutation signed by the hub with the row's
  * DeliveryId and verifies that the acknowledgement is signed by the
@@ -24,10 +27,12 @@
  * A row whose worker died (or whose attempts could not be audited) is taken
  * again when its lease expires: delivery is at least once, and the stable
  * DeliveryId lets the recipient drop a duplicate. A slow or dead recipient
- * holds up only the worker that is calling it: after a call to a recipient
- * got no answer (refused, timed out), the batch's other rows for that
- * recipient are not tried but handed back, due when the failed row is due
- * again; and a worker stops trying its batch's rows after half the lease.
+ * holds up only the worker that is calling it, for one call per batch: after
+ * a call to a recipient got no answer (refused, timed out), the batch's
+ * other rows for that recipient are not tried but handed back, due when the
+ * failed row is due again, and after a call that took more than a second,
+ * due after [notify] backoff_min; a worker also stops trying its batch's rows
+ * after half the lease and hands the rest back.
  *
  * Copyright (C) 2026 the kruispunt authors
  * SPDX-License-Identifier: GPL-2.0-or-later
@@ -59,14 +64,15 @@
 
 #define NOTIFY_ACTION	"urn:kruispunt:institution:1#ReceiveMutation"
 #define NOTIFY_CERTS	16	/* registrations remembered during a batch */
+#define NOTIFY_SLOW_MS	1000	/* a call this slow holds its recipient back */
 
 /* A recipient of the claimed batch. */
 struct recipient {
 	char	 id[11];
 	char	 endpoint[501];
 	int	 active;
-	int	 unreachable;	/* a call in this batch got no answer */
-	int64_t	 next_us;	/* then: when its rows are due again */
+	int	 held;	/* a call in this batch got no answer, or a slow one */
+	int64_t	 next_us;	/* then: when its other rows are due again */
 };
 
 /* A certificate registration looked up during this batch. */
@@ -321,6 +327,8 @@ notify_claim(struct notify_worker *w)
 	sql_quoted(w->db, &q, w->token, 1);
 	sql_add(&q, ", claimed_until = ");
 	sql_quoted(w->db, &q, until, 1);
+	sql_add(&q, ", next_attempt = ");	/* out of the due range */
+	sql_quoted(w->db, &q, until, 1);
 	sql_add(&q, " WHERE delivery_id IN (");
 	for (i = 0; i < w->nd; i++)
 		sql_quoted(w->db, &q, w->d[i].delivery_id, i == 0);
@@ -468,6 +476,7 @@ notify_attempt(struct notify_worker *w, struct delivery *d)
 	struct forward_reply	 r;
 	char			*body = NULL;
 	size_t			 len;
+	int64_t			 t0 = 0, now;
 
 	d->tried = 1;
 	memset(&r, 0, sizeof(r));
@@ -477,14 +486,22 @@ notify_attempt(struct notify_worker *w, struct delivery *d)
 	else if (notify_request(w, d, &body, &len) == -1)
 		snprintf(d->why, sizeof(d->why), "could not sign the "
 		    "notification");
-	else if (forward_call(w->fwd, d->to->endpoint, NOTIFY_ACTION, 11, body,
-	    len, &r, d->why, sizeof(d->why)) == -1) {
-		/* no answer: the recipient's other rows wait for this one */
-		d->to->unreachable = 1;
-	} else if (notify_ack(w, d, &r) == 0)
-		d->ok = 1;
+	else {
+		t0 = audit_now_us();
+		if (forward_call(w->fwd, d->to->endpoint, NOTIFY_ACTION, 11,
+		    body, len, &r, d->why, sizeof(d->why)) == -1)
+			d->to->held = 1;	/* no answer: its other rows wait */
+		else if (notify_ack(w, d, &r) == 0)
+			d->ok = 1;
+	}
 	free(body);
 	forward_reply_clear(&r);
+	now = audit_now_us();
+	if (t0 != 0 && !d->to->held && now - t0 > NOTIFY_SLOW_MS * 1000) {
+		/* slow: its other rows go back, for a later claim */
+		d->to->held = 1;
+		d->to->next_us = now + (int64_t)cf->notify_backoff_min * 1000;
+	}
 
 	if (d->ok)
 		d->state = "delivered";
@@ -492,10 +509,10 @@ notify_attempt(struct notify_worker *w, struct delivery *d)
 		d->state = "dead";
 	else
 		d->state = "pending";
-	d->next_us = audit_now_us() + notify_backoff_ms(d->attempts,
+	d->next_us = now + notify_backoff_ms(d->attempts,
 	    cf->notify_backoff_min, cf->notify_backoff_max,
 	    (unsigned int)rand_r(&w->seed)) * 1000;
-	if (d->to != NULL && d->to->unreachable && d->to->next_us == 0)
+	if (d->to != NULL && d->to->held && d->to->next_us == 0)
 		d->to->next_us = d->next_us;
 }
 
@@ -572,23 +589,22 @@ notify_hand_back(struct notify_worker *w)
 	int		 i, j, any;
 
 	for (j = -1; j < w->nto; j++) {
+		if (j >= 0 && !w->to[j].held)
+			continue;
 		memset(&q, 0, sizeof(q));
 		sql_add(&q, "UPDATE outbox SET claimed_by = NULL, claimed_until "
-		    "= NULL");
+		    "= NULL, next_attempt = ");
 		if (j >= 0) {
-			if (!w->to[j].unreachable)
-				continue;
 			audit_time_format(w->to[j].next_us, next);
-			sql_add(&q, ", next_attempt = GREATEST(next_attempt, ");
 			sql_quoted(w->db, &q, next, 1);
-			sql_add(&q, ")");
-		}
+		} else
+			sql_add(&q, "UTC_TIMESTAMP(6)");
 		sql_add(&q, " WHERE claimed_by = ");
 		sql_quoted(w->db, &q, w->token, 1);
 		sql_add(&q, " AND delivery_id IN (");
 		for (any = 0, i = 0; i < w->nd; i++)
 			if (!w->d[i].tried && (j >= 0 ? w->d[i].to == &w->to[j] :
-			    w->d[i].to == NULL || !w->d[i].to->unreachable)) {
+			    w->d[i].to == NULL || !w->d[i].to->held)) {
 				sql_quoted(w->db, &q, w->d[i].delivery_id,
 				    any++ == 0);
 			}
@@ -610,7 +626,7 @@ notify_batch(struct notify_worker *w)
 
 	for (i = 0; i < w->nd; i++) {
 		struct delivery *d = &w->d[i];
-		if ((d->to != NULL && d->to->unreachable) ||
+		if ((d->to != NULL && d->to->held) ||
 		    (i > 0 && audit_now_us() - w->claimed_us > half)) {
 			nback++;
 			continue;
