@@ -17,7 +17,7 @@
  * For each row it sends ReceiveMutation signed by the hub with the row's
  * DeliveryId and verifies that the acknowledgement is signed by the
  * certificate registered to that recipient and names that DeliveryId
- * (certificate registrations are looked up once per recipient and claim).
+ * (a worker looks a certificate's registration up once a second).
  * Then all the batch's attempts are audited in one group
  * (audit_append_group: one transaction, shared with other records by the
  * group commit) together with the outbox updates: the acknowledged rows
@@ -63,7 +63,8 @@
 #include "xmalloc.h"
 
 #define NOTIFY_ACTION	"urn:kruispunt:institution:1#ReceiveMutation"
-#define NOTIFY_CERTS	16	/* registrations remembered during a batch */
+#define NOTIFY_CERTS	16	/* registrations remembered by a worker */
+#define NOTIFY_CERT_MS	1000	/* for this long */
 #define NOTIFY_SLOW_MS	1000	/* a call this slow holds its recipient back */
 
 /* A recipient of the claimed batch. */
@@ -78,6 +79,7 @@ struct recipient {
 /* A certificate registration looked up during this batch. */
 struct cert_seen {
 	X509			*cert;
+	int64_t			 until_us;
 	int			 found;
 	bool			 revoked;
 	struct dir_institution	 inst;
@@ -289,7 +291,6 @@ notify_claim(struct notify_worker *w)
 	snprintf(w->token, sizeof(w->token), "%s:%d:%s", w->n->cf->hub_node,
 	    w->index, uuid);
 	w->claimed_us = audit_now_us();
-	notify_forget_certs(w);	/* registrations are looked up afresh */
 	audit_time_format(w->claimed_us + (int64_t)w->n->cf->notify_lease *
 	    1000, until);
 	snprintf(sel, sizeof(sel), "SELECT delivery_id, ticket, recipient, "
@@ -355,21 +356,28 @@ fail:
 /* ------------------------------------------------------------------ */
 
 /*
- * wsse's registration lookup for the acknowledgements: a certificate's
- * registration is asked once per batch (the directory's answer is at most
- * one batch old; a revocation counts from the next batch).
+ * wsse's registration lookup for the acknowledgements: a worker asks the
+ * directory about a certificate at most once a second (NOTIFY_CERT_MS), so a
+ * revocation counts for acknowledgements within a second.
  */
 static int
 notify_lookup(void *arg, const struct wsse_keyref *ref, X509 **cert)
 {
 	struct notify_worker	*w = arg;
 	struct cert_seen	*c;
+	int64_t			 now = audit_now_us();
 	int			 i, rc;
 
 	if (ref->kind != WSSE_KEYREF_TOKEN || ref->cert == NULL)
 		return certlookup_fn(&w->lookup, ref, cert);
 	for (i = 0; i < w->ncerts; i++) {
 		c = &w->certs[i];
+		if (c->until_us <= now) {	/* too old: forget it */
+			X509_free(c->cert);
+			*c = w->certs[--w->ncerts];
+			i--;
+			continue;
+		}
 		/* the same certificate: X509_cmp compares the DER encodings */
 		if (X509_cmp(c->cert, ref->cert) == 0) {
 			w->lookup.found = c->found;
@@ -383,6 +391,7 @@ notify_lookup(void *arg, const struct wsse_keyref *ref, X509 **cert)
 	if (rc != -1 && w->ncerts < NOTIFY_CERTS && X509_up_ref(ref->cert) == 1) {
 		c = &w->certs[w->ncerts++];
 		c->cert = ref->cert;
+		c->until_us = now + NOTIFY_CERT_MS * 1000;
 		c->found = rc;
 		c->revoked = w->lookup.revoked;
 		c->inst = w->lookup.inst;
