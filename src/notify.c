@@ -123,6 +123,8 @@ struct notify_worker {
 	unsigned int		 seed;
 	char			 token[100];
 	int64_t			 claimed_us;
+	unsigned int		 claim_errno;	/* why the last claim failed */
+	char			 claim_error[256];
 	struct delivery		*d;		/* [notify] batch rows */
 	int			 nd;
 	struct recipient	*to;		/* their recipients */
@@ -274,6 +276,15 @@ done:
 	return rc;
 }
 
+/* Keep the database's error before a ROLLBACK clears it. */
+static void
+notify_claim_error(struct notify_worker *w)
+{
+	w->claim_errno = mysql_errno(w->db);
+	snprintf(w->claim_error, sizeof(w->claim_error), "%s",
+	    mysql_error(w->db));
+}
+
 /*
  * Claim due rows for this worker's new token: the number claimed (0 when
  * none is due) with w->d[] and w->to[] filled, or -1 on a database error.
@@ -299,8 +310,10 @@ notify_claim(struct notify_worker *w)
 	    "'pending' AND next_attempt <= UTC_TIMESTAMP(6) AND (claimed_until "
 	    "IS NULL OR claimed_until < UTC_TIMESTAMP(6)) ORDER BY next_attempt "
 	    "LIMIT %d FOR UPDATE SKIP LOCKED", w->n->batch);
-	if (mysql_query(w->db, "START TRANSACTION") != 0)
+	if (mysql_query(w->db, "START TRANSACTION") != 0) {
+		notify_claim_error(w);
 		return -1;
+	}
 	if (mysql_query(w->db, sel) != 0 ||
 	    (res = mysql_store_result(w->db)) == NULL)
 		goto fail;
@@ -340,12 +353,14 @@ notify_claim(struct notify_worker *w)
 	free(q.p);
 	if (notify_recipients(w) == -1) {
 		/* claimed, but not to be tried now: the lease brings them back */
+		notify_claim_error(w);
 		notify_release_rows(w);
 		return -1;
 	}
 	return w->nd;
 fail:
 	free(q.p);
+	notify_claim_error(w);
 	mysql_query(w->db, "ROLLBACK");
 	notify_release_rows(w);
 	return -1;
@@ -530,15 +545,12 @@ static void
 notify_failed_sql(struct notify_worker *w, struct delivery *d)
 {
 	struct sql	q = { NULL, 0, 0 };
-	char		next[27], num[16];
+	char		next[27];
 
 	audit_time_format(d->next_us, next);
-	snprintf(num, sizeof(num), "%d", d->attempts + 1);
 	sql_add(&q, "UPDATE outbox SET state = ");
 	sql_quoted(w->db, &q, d->state, 1);
-	sql_add(&q, ", attempts = ");
-	sql_add(&q, num);
-	sql_add(&q, ", next_attempt = ");
+	sql_add(&q, ", attempts = attempts + 1, next_attempt = ");
 	sql_quoted(w->db, &q, next, 1);
 	sql_add(&q, ", delivered_at = NULL, last_error = ");
 	{
@@ -729,7 +741,6 @@ notify_run(void *arg)
 	struct notify_worker	*w = arg;
 	struct notify		*n = w->n;
 	char			 err[256];
-	unsigned int		 e;
 	int			 rc;
 
 	while (!atomic_load(&n->stop)) {
@@ -741,13 +752,13 @@ notify_run(void *arg)
 		}
 		rc = notify_claim(w);
 		if (rc == -1) {
-			e = mysql_errno(w->db);
-			if (db_error_is_retryable(e)) {
+			if (db_error_is_retryable(w->claim_errno)) {
 				/* another node's claim won (Galera) */
-				notify_sleep(n, 10 + rand_r(&w->seed) % 90);
+				notify_sleep(n, 10 + (int)(rand_r(&w->seed) % 90));
 				continue;
 			}
-			log_warnx("notify: claiming: %s", mysql_error(w->db));
+			log_warnx("notify: claiming: %s (error %u)", w->claim_error,
+			    w->claim_errno);
 			db_close(w->db);
 			w->db = NULL;
 			notify_sleep(n, 1000);
