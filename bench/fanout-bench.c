@@ -20,7 +20,8 @@
  *
  * Every request is signed before the clock starts (two signing threads), so
  * the client's signing does not take CPU from the servers while measured.
- * Prints one line of key=value pairs: requests, ok, errors, seconds, rate,
+ * Prints one line of key=value pairs: requests, ok, errors, seconds, rate
+ * (good answers per second),
  * and for publish queued; the first few errors go to stderr.
  *
  * Copyright (C) 2026 the kruispunt authors
@@ -436,7 +437,7 @@ main(int argc, char **argv)
 		pthread_join(th[i], NULL);
 	secs = (double)(now_ns() - t0) / 1e9;
 	printf("requests=%ld ok=%ld errors=%ld seconds=%.3f rate=%.1f",
-	    b->count, b->ok, b->errors, secs, (double)b->count / secs);
+	    b->count, b->ok, b->errors, secs, (double)b->ok / secs);
 	if (b->publish)
 		printf(" queued=%ld", b->queued);
 	printf("\n");
