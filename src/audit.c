@@ -8,7 +8,9 @@
  * the whole batch in one transaction of multi-row INSERTs, commits, and only
  * then wakes the workers: a worker never sends an answer whose record is not
  * committed. Under load the batch grows and one commit (one log flush)
- * serves many exchanges.
+ * serves many exchanges. audit_append_group() queues records that must be
+ * committed together (a delivery worker's attempts); no batch ends inside
+ * such a group.
  *
  * If the database refuses or is unreachable, every record of the batch fails
  * (audit_append returns -1) and the hub answers INTERNAL without passing data
@@ -54,6 +56,7 @@ struct audit_pending {
 	int			 rc;
 	pthread_cond_t		 cv;	/* this worker's wake-up, not everyone's */
 	struct audit_pending	*next;
+	int			 more;	/* next is of the same group: no cut */
 };
 
 struct audit_log {
@@ -538,8 +541,8 @@ audit_writer(void *arg)
 		if (a->first == NULL && a->stop)
 			break;
 		batch = a->first;
-		for (n = 1, end = batch; end->next != NULL && n < AUDIT_BATCH_MAX;
-		    end = end->next)
+		for (n = 1, end = batch; end->next != NULL && (n < AUDIT_BATCH_MAX ||
+		    end->more); end = end->next)
 			n++;
 		a->first = end->next;
 		if (a->first == NULL)
@@ -675,6 +678,53 @@ audit_append(struct audit_log *a, struct audit_record *r)
 	pthread_mutex_unlock(&a->mtx);
 	pthread_cond_destroy(&p.cv);
 	return p.rc;
+}
+
+/*
+ * Append n records that must be committed together, in one transaction (a
+ * delivery worker's attempts with the outbox updates in their also), and
+ * wait: 0, or -1 when they could not be (none of them is then committed).
+ */
+int
+audit_append_group(struct audit_log *a, struct audit_record *r, int n)
+{
+	struct audit_pending	*p;
+	int64_t			 now = audit_now_us();
+	int			 i, rc;
+
+	if (n <= 0)
+		return 0;
+	p = xcalloc((size_t)n, sizeof(*p));
+	for (i = 0; i < n; i++) {
+		p[i].rec = &r[i];
+		p[i].rc = -1;
+		pthread_cond_init(&p[i].cv, NULL);
+		p[i].next = i + 1 < n ? &p[i + 1] : NULL;
+		p[i].more = i + 1 < n;
+		if (r[i].answered_us == 0)
+			r[i].answered_us = now;
+	}
+	pthread_mutex_lock(&a->mtx);
+	if (a->stop) {
+		pthread_mutex_unlock(&a->mtx);
+		rc = -1;
+		goto done;
+	}
+	if (a->last != NULL)
+		a->last->next = &p[0];
+	else
+		a->first = &p[0];
+	a->last = &p[n - 1];
+	pthread_cond_signal(&a->work);
+	while (!p[n - 1].done)	/* the group is written in one batch */
+		pthread_cond_wait(&p[n - 1].cv, &a->mtx);
+	pthread_mutex_unlock(&a->mtx);
+	rc = p[n - 1].rc;
+done:
+	for (i = 0; i < n; i++)
+		pthread_cond_destroy(&p[i].cv);
+	free(p);
+	return rc;
 }
 
 /* Whether the last write succeeded (for /health). */

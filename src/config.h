@@ -96,6 +96,7 @@ struct kp_config {
 	int	 notify_backoff_min;
 	int	 notify_backoff_max;
 	int	 notify_lease;
+	int	 notify_batch;
 
 	/* [stats] */
 	int	 stats_threshold;

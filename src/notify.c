@@ -3,19 +3,36 @@
  * outbox's notifications to their recipients, with retries.
  *
  * Each delivery worker has its own database connection, XML security
- * context and outbound connections. It claims one due row of the outbox for
- * a lease (an UPDATE ... LIMIT that any hub node may race for: a row goes
- * to one of them; a worker takes a few at once), sends ReceiveMutation signed by the hub with the
- * row's DeliveryId, verifies that the acknowledgement is signed by the
- * certificate registered to that recipient and names that DeliveryId, audits
- * the attempt and, in the same transaction (one log flush, shared with the
- * other workers' records by the group commit), marks the row delivered, or
- * due again after an exponential backoff with jitter, or dead after
- * [notify] max_attempts. A
- * row whose worker died (or whose attempt could not be audited) is taken
+ * context and outbound connections (kept alive, one per recipient). It
+ * claims up to [notify] batch due rows of the outbox for a lease, in one
+ * short transaction (SELECT ... FOR UPDATE SKIP LOCKED, then UPDATE; READ
+ * COMMITTED): any hub node may race for rows, a row goes to one of them, and
+ * a claim never waits for rows another worker is claiming or settling, so
+ * claims cannot deadlock with each other or with the audit writer. A claimed
+ * row's next_attempt is the end of its lease: the rows in flight are out of
+ * the range that the next claim reads, and come back by themselves when
+ * the lease ends unsettled. The recipients' endpoints are read with the
+ * claim.
+ *
+ * For each row it sends ReceiveMutation signed by the hub with the row's
+ * DeliveryId and verifies that the acknowledgement is signed by the
+ * certificate registered to that recipient and names that DeliveryId
+ * (a worker looks a certificate's registration up once a second).
+ * Then all the batch's attempts are audited in one group
+ * (audit_append_group: one transaction, shared with other records by the
+ * group commit) together with the outbox updates: the acknowledged rows
+ * marked delivered in one statement; a failed row due again after an
+ * exponential backoff with jitter, or dead after [notify] max_attempts.
+ *
+ * A row whose worker died (or whose attempts could not be audited) is taken
  * again when its lease expires: delivery is at least once, and the stable
- * DeliveryId lets the recipient drop a duplicate. A slow recipient holds up
- * only the worker that is calling it, for at most the target timeout.
+ * DeliveryId lets the recipient drop a duplicate. A slow or dead recipient
+ * holds up only the worker that is calling it, for one call per batch: after
+ * a call to a recipient got no answer (refused, timed out), the batch's
+ * other rows for that recipient are not tried but handed back, due when the
+ * failed row is due again, and after a call that took more than a second,
+ * due after [notify] backoff_min; a worker also stops trying its batch's rows
+ * after half the lease and hands the rest back.
  *
  * Copyright (C) 2026 the kruispunt authors
  * SPDX-License-Identifier: GPL-2.0-or-later
@@ -46,6 +63,51 @@
 #include "xmalloc.h"
 
 #define NOTIFY_ACTION	"urn:kruispunt:institution:1#ReceiveMutation"
+#define NOTIFY_CERTS	16	/* registrations remembered by a worker */
+#define NOTIFY_CERT_MS	1000	/* for this long */
+#define NOTIFY_SLOW_MS	1000	/* a call this slow holds its recipient back */
+
+/* A recipient of the claimed batch. */
+struct recipient {
+	char	 id[11];
+	char	 endpoint[501];
+	int	 active;
+	int	 held;	/* a call in this batch got no answer, or a slow one */
+	int64_t	 next_us;	/* then: when its other rows are due again */
+};
+
+/* A certificate registration looked up during this batch. */
+struct cert_seen {
+	X509			*cert;
+	int64_t			 until_us;
+	int			 found;
+	bool			 revoked;
+	struct dir_institution	 inst;
+};
+
+/* One claimed row and what became of it. */
+struct delivery {
+	char		 delivery_id[AUDIT_TICKET_LEN];
+	char		 ticket[AUDIT_TICKET_LEN];
+	char		 recipient[11];
+	char		 quality[33];
+	char		 authorization_id[65];
+	char		 source[11];
+	char		 mutation_type[33];
+	char		 ssin[12];
+	char		 effective_date[11];
+	char		*payload;
+	int		 attempts;
+	struct recipient *to;
+	/* the attempt */
+	int		 tried;
+	int		 ok;
+	const char	*state;		/* delivered, pending or dead */
+	int64_t		 next_us;
+	char		 why[300];
+	char		 digest[65];
+	char		*also;		/* its outbox update, when not delivered */
+};
 
 struct notify_worker {
 	struct notify		*n;
@@ -55,8 +117,19 @@ struct notify_worker {
 	struct directory	*dir;
 	struct wsse_ctx		*wsse;
 	struct certlookup	 lookup;
+	struct cert_seen	 certs[NOTIFY_CERTS];
+	int			 ncerts;
 	struct forward		*fwd;
 	unsigned int		 seed;
+	char			 token[100];
+	int64_t			 claimed_us;
+	unsigned int		 claim_errno;	/* why the last claim failed */
+	char			 claim_error[256];
+	struct delivery		*d;		/* [notify] batch rows */
+	int			 nd;
+	struct recipient	*to;		/* their recipients */
+	int			 nto;
+	struct audit_record	*recs;		/* the batch's attempts */
 };
 
 struct notify {
@@ -69,22 +142,8 @@ struct notify {
 	atomic_int		 stop;
 	int			 wakeups;
 	int			 nworkers;
+	int			 batch;
 	struct notify_worker	*workers;
-};
-
-/* One claimed row. */
-struct delivery {
-	char	 delivery_id[AUDIT_TICKET_LEN];
-	char	 ticket[AUDIT_TICKET_LEN];
-	char	 recipient[11];
-	char	 quality[33];
-	char	 authorization_id[65];
-	char	 source[11];
-	char	 mutation_type[33];
-	char	 ssin[12];
-	char	 effective_date[11];
-	char	*payload;
-	int	 attempts;
 };
 
 /*
@@ -107,7 +166,42 @@ notify_backoff_ms(int attempts, int64_t min_ms, int64_t max_ms,
 }
 
 /* ------------------------------------------------------------------ */
-/* The outbox                                                          */
+/* SQL text                                                            */
+/* ------------------------------------------------------------------ */
+
+struct sql {
+	char	*p;
+	size_t	 len, cap;
+};
+
+static void
+sql_add(struct sql *b, const char *s)
+{
+	size_t	n = strlen(s);
+
+	if (b->len + n + 1 > b->cap) {
+		while (b->len + n + 1 > b->cap)
+			b->cap = b->cap ? b->cap * 2 : 1024;
+		b->p = xreallocarray(b->p, b->cap, 1);
+	}
+	memcpy(b->p + b->len, s, n + 1);
+	b->len += n;
+}
+
+/* Add 'value', escaped, and a comma before it unless first. */
+static void
+sql_quoted(MYSQL *db, struct sql *b, const char *v, int first)
+{
+	char	esc[2 * 100 + 1];
+
+	mysql_real_escape_string(db, esc, v, (unsigned long)strnlen(v, 100));
+	sql_add(b, first ? "'" : ", '");
+	sql_add(b, esc);
+	sql_add(b, "'");
+}
+
+/* ------------------------------------------------------------------ */
+/* Claiming                                                            */
 /* ------------------------------------------------------------------ */
 
 static void
@@ -116,38 +210,115 @@ copy_col(char *dst, size_t len, const char *v)
 	snprintf(dst, len, "%s", v != NULL ? v : "");
 }
 
-#define NOTIFY_BATCH	4	/* rows claimed at once by a worker */
-
-/* Claim due rows; the number claimed (0 when none is due, at most max) with
- * d[] filled, or -1 on error. */
-static int
-notify_claim(struct notify_worker *w, struct delivery *d, int max,
-    const char *token)
+static void
+notify_release_rows(struct notify_worker *w)
 {
-	char		 q[1024], until[27];
+	int	i;
+
+	for (i = 0; i < w->nd; i++) {
+		free(w->d[i].payload);
+		free(w->d[i].also);
+	}
+	w->nd = 0;
+	w->nto = 0;
+}
+
+static void
+notify_forget_certs(struct notify_worker *w)
+{
+	int	i;
+
+	for (i = 0; i < w->ncerts; i++)
+		X509_free(w->certs[i].cert);
+	w->ncerts = 0;
+}
+
+/* The recipients of the claimed rows, with their endpoints; 0 or -1. */
+static int
+notify_recipients(struct notify_worker *w)
+{
+	struct sql	 q = { NULL, 0, 0 };
 	MYSQL_RES	*res;
 	MYSQL_ROW	 row;
-	int		 rc = 0;
+	int		 i, j, rc = -1;
 
-	audit_time_format(audit_now_us() + (int64_t)w->n->cf->notify_lease * 1000,
-	    until);
-	snprintf(q, sizeof(q), "UPDATE outbox SET claimed_by = '%s', "
-	    "claimed_until = '%s' WHERE state = 'pending' AND next_attempt <= "
-	    "UTC_TIMESTAMP(6) AND (claimed_until IS NULL OR claimed_until < "
-	    "UTC_TIMESTAMP(6)) ORDER BY next_attempt LIMIT %d", token, until,
-	    max);
-	if (mysql_query(w->db, q) != 0)
+	for (i = 0; i < w->nd; i++) {
+		for (j = 0; j < w->nto; j++)
+			if (strcmp(w->to[j].id, w->d[i].recipient) == 0)
+				break;
+		if (j == w->nto) {
+			memset(&w->to[j], 0, sizeof(w->to[j]));
+			snprintf(w->to[j].id, sizeof(w->to[j].id), "%s",
+			    w->d[i].recipient);
+			w->nto++;
+		}
+		w->d[i].to = &w->to[j];
+	}
+	sql_add(&q, "SELECT id, endpoint, active FROM institution WHERE id IN (");
+	for (j = 0; j < w->nto; j++)
+		sql_quoted(w->db, &q, w->to[j].id, j == 0);
+	sql_add(&q, ")");
+	if (mysql_real_query(w->db, q.p, q.len) != 0 ||
+	    (res = mysql_store_result(w->db)) == NULL)
+		goto done;
+	while ((row = mysql_fetch_row(res)) != NULL)
+		for (j = 0; j < w->nto; j++)
+			if (row[0] != NULL && strcmp(w->to[j].id, row[0]) == 0) {
+				copy_col(w->to[j].endpoint,
+				    sizeof(w->to[j].endpoint), row[1]);
+				w->to[j].active = row[2] != NULL &&
+				    strcmp(row[2], "1") == 0;
+			}
+	mysql_free_result(res);
+	rc = 0;
+done:
+	free(q.p);
+	return rc;
+}
+
+/* Keep the database's error before a ROLLBACK clears it. */
+static void
+notify_claim_error(struct notify_worker *w)
+{
+	w->claim_errno = mysql_errno(w->db);
+	snprintf(w->claim_error, sizeof(w->claim_error), "%s",
+	    mysql_error(w->db));
+}
+
+/*
+ * Claim due rows for this worker's new token: the number claimed (0 when
+ * none is due) with w->d[] and w->to[] filled, or -1 on a database error.
+ */
+static int
+notify_claim(struct notify_worker *w)
+{
+	struct sql	 q = { NULL, 0, 0 };
+	char		 sel[768], until[27], uuid[AUDIT_TICKET_LEN];
+	MYSQL_RES	*res;
+	MYSQL_ROW	 row;
+	int		 i;
+
+	audit_ticket_new(uuid);
+	snprintf(w->token, sizeof(w->token), "%s:%d:%s", w->n->cf->hub_node,
+	    w->index, uuid);
+	w->claimed_us = audit_now_us();
+	audit_time_format(w->claimed_us + (int64_t)w->n->cf->notify_lease *
+	    1000, until);
+	snprintf(sel, sizeof(sel), "SELECT delivery_id, ticket, recipient, "
+	    "quality, authorization_id, source, mutation_type, ssin, "
+	    "effective_date, payload, attempts FROM outbox WHERE state = "
+	    "'pending' AND next_attempt <= UTC_TIMESTAMP(6) AND (claimed_until "
+	    "IS NULL OR claimed_until < UTC_TIMESTAMP(6)) ORDER BY next_attempt "
+	    "LIMIT %d FOR UPDATE SKIP LOCKED", w->n->batch);
+	if (mysql_query(w->db, "START TRANSACTION") != 0) {
+		notify_claim_error(w);
 		return -1;
-	if (mysql_affected_rows(w->db) == 0)
-		return 0;
-	snprintf(q, sizeof(q), "SELECT delivery_id, ticket, recipient, quality, "
-	    "authorization_id, source, mutation_type, ssin, effective_date, "
-	    "payload, attempts FROM outbox WHERE claimed_by = '%s'", token);
-	if (mysql_query(w->db, q) != 0 || (res = mysql_store_result(w->db)) ==
-	    NULL)
-		return -1;
-	while (rc < max && (row = mysql_fetch_row(res)) != NULL) {
-		struct delivery *e = &d[rc++];
+	}
+	if (mysql_query(w->db, sel) != 0 ||
+	    (res = mysql_store_result(w->db)) == NULL)
+		goto fail;
+	while (w->nd < w->n->batch && (row = mysql_fetch_row(res)) != NULL) {
+		struct delivery *e = &w->d[w->nd++];
 		memset(e, 0, sizeof(*e));
 		copy_col(e->delivery_id, sizeof(e->delivery_id), row[0]);
 		copy_col(e->ticket, sizeof(e->ticket), row[1]);
@@ -159,36 +330,89 @@ notify_claim(struct notify_worker *w, struct delivery *d, int max,
 		copy_col(e->ssin, sizeof(e->ssin), row[7]);
 		copy_col(e->effective_date, sizeof(e->effective_date), row[8]);
 		e->payload = row[9] != NULL ? xstrdup(row[9]) : NULL;
-		e->attempts = atoi(row[10]);
+		e->attempts = row[10] != NULL ? atoi(row[10]) : 0;
 	}
 	mysql_free_result(res);
-	return rc;
-}
-
-/* The outbox update that records an attempt's outcome; it runs in the
- * transaction of the attempt's audit record. */
-static void
-notify_settle(struct notify_worker *w, const struct delivery *d,
-    const char *token, const char *state, int64_t next_us, const char *error,
-    char *q, size_t qlen)
-{
-	char	next[27], esc[512];
-
-	audit_time_format(next_us, next);
-	mysql_real_escape_string(w->db, esc, error, (unsigned long)strnlen(error,
-	    200));
-	snprintf(q, qlen, "UPDATE outbox SET state = '%s', attempts = "
-	    "attempts + 1, next_attempt = '%s', delivered_at = %s, last_error = "
-	    "%s%s%s, claimed_by = NULL, claimed_until = NULL WHERE delivery_id = "
-	    "'%.36s' AND claimed_by = '%.99s'", state, next,
-	    strcmp(state, "delivered") == 0 ? "UTC_TIMESTAMP(6)" : "NULL",
-	    *error ? "'" : "", *error ? esc : "NULL", *error ? "'" : "",
-	    d->delivery_id, token);
+	if (w->nd == 0) {
+		mysql_query(w->db, "ROLLBACK");
+		return 0;
+	}
+	sql_add(&q, "UPDATE outbox SET claimed_by = ");
+	sql_quoted(w->db, &q, w->token, 1);
+	sql_add(&q, ", claimed_until = ");
+	sql_quoted(w->db, &q, until, 1);
+	sql_add(&q, ", next_attempt = ");	/* out of the due range */
+	sql_quoted(w->db, &q, until, 1);
+	sql_add(&q, " WHERE delivery_id IN (");
+	for (i = 0; i < w->nd; i++)
+		sql_quoted(w->db, &q, w->d[i].delivery_id, i == 0);
+	sql_add(&q, ")");
+	if (mysql_real_query(w->db, q.p, q.len) != 0 ||
+	    mysql_query(w->db, "COMMIT") != 0)
+		goto fail;
+	free(q.p);
+	if (notify_recipients(w) == -1) {
+		/* claimed, but not to be tried now: the lease brings them back */
+		notify_claim_error(w);
+		notify_release_rows(w);
+		return -1;
+	}
+	return w->nd;
+fail:
+	free(q.p);
+	notify_claim_error(w);
+	mysql_query(w->db, "ROLLBACK");
+	notify_release_rows(w);
+	return -1;
 }
 
 /* ------------------------------------------------------------------ */
 /* One attempt                                                         */
 /* ------------------------------------------------------------------ */
+
+/*
+ * wsse's registration lookup for the acknowledgements: a worker asks the
+ * directory about a certificate at most once a second (NOTIFY_CERT_MS), so a
+ * revocation counts for acknowledgements within a second.
+ */
+static int
+notify_lookup(void *arg, const struct wsse_keyref *ref, X509 **cert)
+{
+	struct notify_worker	*w = arg;
+	struct cert_seen	*c;
+	int64_t			 now = audit_now_us();
+	int			 i, rc;
+
+	if (ref->kind != WSSE_KEYREF_TOKEN || ref->cert == NULL)
+		return certlookup_fn(&w->lookup, ref, cert);
+	for (i = 0; i < w->ncerts; i++) {
+		c = &w->certs[i];
+		if (c->until_us <= now) {	/* too old: forget it */
+			X509_free(c->cert);
+			*c = w->certs[--w->ncerts];
+			i--;
+			continue;
+		}
+		/* the same certificate: X509_cmp compares the DER encodings */
+		if (X509_cmp(c->cert, ref->cert) == 0) {
+			w->lookup.found = c->found;
+			w->lookup.failed = 0;
+			w->lookup.revoked = c->revoked;
+			w->lookup.inst = c->inst;
+			return c->found;
+		}
+	}
+	rc = certlookup_fn(&w->lookup, ref, cert);
+	if (rc != -1 && w->ncerts < NOTIFY_CERTS && X509_up_ref(ref->cert) == 1) {
+		c = &w->certs[w->ncerts++];
+		c->cert = ref->cert;
+		c->until_us = now + NOTIFY_CERT_MS * 1000;
+		c->found = rc;
+		c->revoked = w->lookup.revoked;
+		c->inst = w->lookup.inst;
+	}
+	return rc;
+}
 
 static int
 notify_request(struct notify_worker *w, const struct delivery *d, char **out,
@@ -223,8 +447,8 @@ notify_request(struct notify_worker *w, const struct delivery *d, char **out,
 
 /* Check the acknowledgement; 0 when it is right, else -1 with why. */
 static int
-notify_ack(struct notify_worker *w, const struct delivery *d,
-    const struct forward_reply *r, char *digest, char *why, size_t whylen)
+notify_ack(struct notify_worker *w, struct delivery *d,
+    const struct forward_reply *r)
 {
 	struct envelope		*env = NULL;
 	struct wsse_result	 res;
@@ -233,21 +457,21 @@ notify_ack(struct notify_worker *w, const struct delivery *d,
 
 	if (envelope_parse(r->body, r->len, &w->n->limits, &env, reason,
 	    sizeof(reason)) != KP_OK) {
-		snprintf(why, whylen, "HTTP %d, not a SOAP answer: %s", r->status,
-		    reason);
+		snprintf(d->why, sizeof(d->why), "HTTP %d, not a SOAP answer: %s",
+		    r->status, reason);
 		return -1;
 	}
 	if (soapmsg_read_fault(env->body, code, sizeof(code), t, sizeof(t),
 	    text, sizeof(text))) {
-		snprintf(why, whylen, "fault %s: %s", code, text);
+		snprintf(d->why, sizeof(d->why), "fault %s: %s", code, text);
 		goto done;
 	}
 	memset(&res, 0, sizeof(res));
 	certlookup_reset(&w->lookup);
 	if (wsse_verify(w->wsse, env, &res) != KP_OK || !w->lookup.found ||
 	    w->lookup.revoked || strcmp(w->lookup.inst.id, d->recipient) != 0) {
-		snprintf(why, whylen, "acknowledgement not signed by %s: %s",
-		    d->recipient, res.error != KP_OK ? res.reason :
+		snprintf(d->why, sizeof(d->why), "acknowledgement not signed by "
+		    "%s: %s", d->recipient, res.error != KP_OK ? res.reason :
 		    "certificate registered to another institution");
 		wsse_result_clear(&res);
 		goto done;
@@ -257,86 +481,219 @@ notify_ack(struct notify_worker *w, const struct delivery *d,
 	    !envelope_is(env->payload, KI_NS, "ReceiveMutationResponse") ||
 	    soapmsg_text(env->payload, KI_NS, "Ack", ack, sizeof(ack)) == NULL ||
 	    strcmp(ack, d->delivery_id) != 0) {
-		snprintf(why, whylen, "the answer does not acknowledge %.36s",
-		    d->delivery_id);
+		snprintf(d->why, sizeof(d->why), "the answer does not "
+		    "acknowledge %.36s", d->delivery_id);
 		goto done;
 	}
-	soapmsg_digest(env->payload, digest);	/* the acknowledgement */
+	soapmsg_digest(env->payload, d->digest);	/* the acknowledgement */
 	rc = 0;
 done:
 	envelope_free(env);
 	return rc;
 }
 
+/* Send one delivery and judge the answer; d->ok, d->why, d->digest. */
 static void
-notify_attempt(struct notify_worker *w, struct delivery *d, const char *token)
+notify_attempt(struct notify_worker *w, struct delivery *d)
 {
 	const struct kp_config	*cf = w->n->cf;
-	struct dir_institution	 inst;
 	struct forward_reply	 r;
-	struct audit_record	 rec;
-	char			*body = NULL, why[300], digest[65] = "", settle[2048];
-	const char		*state;
+	char			*body = NULL;
 	size_t			 len;
-	int64_t			 next;
-	int			 ok = 0;
+	int64_t			 t0 = 0, now;
 
-	audit_record_init(&rec, "delivery", "ReceiveMutation");
+	d->tried = 1;
 	memset(&r, 0, sizeof(r));
-	why[0] = '\0';
-	if (directory_institution(w->dir, d->recipient, &inst) != 1 ||
-	    inst.endpoint[0] == '\0' || !inst.active)
-		snprintf(why, sizeof(why), "no active endpoint for %s",
+	if (d->to == NULL || d->to->endpoint[0] == '\0' || !d->to->active)
+		snprintf(d->why, sizeof(d->why), "no active endpoint for %s",
 		    d->recipient);
 	else if (notify_request(w, d, &body, &len) == -1)
-		snprintf(why, sizeof(why), "could not sign the notification");
-	else if (forward_call(w->fwd, inst.endpoint, NOTIFY_ACTION, 11, body,
-	    len, &r, why, sizeof(why)) == 0 &&
-	    notify_ack(w, d, &r, digest, why, sizeof(why)) == 0)
-		ok = 1;
+		snprintf(d->why, sizeof(d->why), "could not sign the "
+		    "notification");
+	else {
+		t0 = audit_now_us();
+		if (forward_call(w->fwd, d->to->endpoint, NOTIFY_ACTION, 11,
+		    body, len, &r, d->why, sizeof(d->why)) == -1)
+			d->to->held = 1;	/* no answer: its other rows wait */
+		else if (notify_ack(w, d, &r) == 0)
+			d->ok = 1;
+	}
 	free(body);
 	forward_reply_clear(&r);
+	now = audit_now_us();
+	if (t0 != 0 && !d->to->held && now - t0 > NOTIFY_SLOW_MS * 1000) {
+		/* slow: its other rows go back, for a later claim */
+		d->to->held = 1;
+		d->to->next_us = now + (int64_t)cf->notify_backoff_min * 1000;
+	}
 
-	if (ok)
-		state = "delivered";
+	if (d->ok)
+		d->state = "delivered";
 	else if (d->attempts + 1 >= cf->notify_max_attempts)
-		state = "dead";
+		d->state = "dead";
 	else
-		state = "pending";
-	next = audit_now_us() + notify_backoff_ms(d->attempts,
+		d->state = "pending";
+	d->next_us = now + notify_backoff_ms(d->attempts,
 	    cf->notify_backoff_min, cf->notify_backoff_max,
 	    (unsigned int)rand_r(&w->seed)) * 1000;
+	if (d->to != NULL && d->to->held && d->to->next_us == 0)
+		d->to->next_us = d->next_us;
+}
 
-	/* the attempt is audited before the outbox says what happened */
-	snprintf(rec.sender, sizeof(rec.sender), "%s", d->source);
-	snprintf(rec.message_id, sizeof(rec.message_id), "%.36s", d->delivery_id);
-	snprintf(rec.ssin, sizeof(rec.ssin), "%s", d->ssin);
-	snprintf(rec.quality, sizeof(rec.quality), "%s", d->quality);
-	snprintf(rec.service, sizeof(rec.service), "%s", d->mutation_type);
-	snprintf(rec.authorization_id, sizeof(rec.authorization_id), "%s",
-	    d->authorization_id);
-	snprintf(rec.decision, sizeof(rec.decision), "%s", ok ? "DELIVERED" :
-	    strcmp(state, "dead") == 0 ? "DEAD" : "RETRY");
-	snprintf(rec.reason, sizeof(rec.reason), "attempt %d for publication "
-	    "%s%s%s", d->attempts + 1, d->ticket, ok ? "" : ": ", why);
-	snprintf(rec.targets[0].institution, sizeof(rec.targets[0].institution),
-	    "%s", d->recipient);
-	snprintf(rec.targets[0].status, sizeof(rec.targets[0].status), "%s",
-	    ok ? "ACK" : "UNAVAILABLE");
-	snprintf(rec.targets[0].answer_digest,
-	    sizeof(rec.targets[0].answer_digest), "%s", digest);
-	rec.ntargets = 1;
-	notify_settle(w, d, token, state, next, ok ? "" : why, settle,
-	    sizeof(settle));
-	rec.also = settle;
-	if (audit_append(w->n->audit, &rec) == -1) {
-		log_warnx("notify: delivery %s: the attempt could not be "
-		    "audited; it will be tried again", d->delivery_id);
-		return;		/* the lease expires; the row comes back */
+/* The outbox update of an attempt that failed. */
+static void
+notify_failed_sql(struct notify_worker *w, struct delivery *d)
+{
+	struct sql	q = { NULL, 0, 0 };
+	char		next[27];
+
+	audit_time_format(d->next_us, next);
+	sql_add(&q, "UPDATE outbox SET state = ");
+	sql_quoted(w->db, &q, d->state, 1);
+	sql_add(&q, ", attempts = attempts + 1, next_attempt = ");
+	sql_quoted(w->db, &q, next, 1);
+	sql_add(&q, ", delivered_at = NULL, last_error = ");
+	{
+		char	esc[2 * 200 + 1];
+
+		mysql_real_escape_string(w->db, esc, d->why,
+		    (unsigned long)strnlen(d->why, 200));
+		sql_add(&q, "'");
+		sql_add(&q, esc);
+		sql_add(&q, "'");
 	}
-	log_info("delivery ticket=%s delivery=%s recipient=%s attempt=%d "
-	    "outcome=%s%s%s", rec.ticket, d->delivery_id, d->recipient,
-	    d->attempts + 1, rec.decision, ok ? "" : " error=", ok ? "" : why);
+	sql_add(&q, ", claimed_by = NULL, claimed_until = NULL WHERE "
+	    "delivery_id = ");
+	sql_quoted(w->db, &q, d->delivery_id, 1);
+	sql_add(&q, " AND claimed_by = ");
+	sql_quoted(w->db, &q, w->token, 1);
+	d->also = q.p;
+}
+
+/* The audit record of an attempt. */
+static void
+notify_record(struct audit_record *rec, const struct delivery *d)
+{
+	audit_record_init(rec, "delivery", "ReceiveMutation");
+	snprintf(rec->sender, sizeof(rec->sender), "%s", d->source);
+	snprintf(rec->message_id, sizeof(rec->message_id), "%.36s",
+	    d->delivery_id);
+	snprintf(rec->ssin, sizeof(rec->ssin), "%s", d->ssin);
+	snprintf(rec->quality, sizeof(rec->quality), "%s", d->quality);
+	snprintf(rec->service, sizeof(rec->service), "%s", d->mutation_type);
+	snprintf(rec->authorization_id, sizeof(rec->authorization_id), "%s",
+	    d->authorization_id);
+	snprintf(rec->decision, sizeof(rec->decision), "%s", d->ok ?
+	    "DELIVERED" : strcmp(d->state, "dead") == 0 ? "DEAD" : "RETRY");
+	snprintf(rec->reason, sizeof(rec->reason), "attempt %d for "
+	    "publication %s%s%.180s", d->attempts + 1, d->ticket, d->ok ? "" : ": ",
+	    d->ok ? "" : d->why);
+	snprintf(rec->targets[0].institution,
+	    sizeof(rec->targets[0].institution), "%s", d->recipient);
+	snprintf(rec->targets[0].status, sizeof(rec->targets[0].status), "%s",
+	    d->ok ? "ACK" : "UNAVAILABLE");
+	snprintf(rec->targets[0].answer_digest,
+	    sizeof(rec->targets[0].answer_digest), "%s", d->digest);
+	rec->ntargets = 1;
+	rec->also = d->also;
+}
+
+/*
+ * Hand back the rows not tried: due when their recipient's failed row is
+ * due again (or as they were), for any worker of any node.
+ */
+static void
+notify_hand_back(struct notify_worker *w)
+{
+	struct sql	 q;
+	char		 next[27];
+	int		 i, j, any;
+
+	for (j = -1; j < w->nto; j++) {
+		if (j >= 0 && !w->to[j].held)
+			continue;
+		memset(&q, 0, sizeof(q));
+		sql_add(&q, "UPDATE outbox SET claimed_by = NULL, claimed_until "
+		    "= NULL, next_attempt = ");
+		if (j >= 0) {
+			audit_time_format(w->to[j].next_us, next);
+			sql_quoted(w->db, &q, next, 1);
+		} else
+			sql_add(&q, "UTC_TIMESTAMP(6)");
+		sql_add(&q, " WHERE claimed_by = ");
+		sql_quoted(w->db, &q, w->token, 1);
+		sql_add(&q, " AND delivery_id IN (");
+		for (any = 0, i = 0; i < w->nd; i++)
+			if (!w->d[i].tried && (j >= 0 ? w->d[i].to == &w->to[j] :
+			    w->d[i].to == NULL || !w->d[i].to->held)) {
+				sql_quoted(w->db, &q, w->d[i].delivery_id,
+				    any++ == 0);
+			}
+		sql_add(&q, ")");
+		if (any > 0 && mysql_real_query(w->db, q.p, q.len) != 0)
+			log_warnx("notify: handing back %d rows: %s (their "
+			    "lease brings them back)", any, mysql_error(w->db));
+		free(q.p);
+	}
+}
+
+/* Try the claimed rows, then audit the attempts and settle the rows. */
+static void
+notify_batch(struct notify_worker *w)
+{
+	struct sql	 done = { NULL, 0, 0 };
+	int64_t		 half = (int64_t)w->n->cf->notify_lease * 1000 / 2;
+	int		 i, nrec = 0, ndone = 0, nback = 0, first_ok = -1;
+
+	for (i = 0; i < w->nd; i++) {
+		struct delivery *d = &w->d[i];
+		if ((d->to != NULL && d->to->held) ||
+		    (i > 0 && audit_now_us() - w->claimed_us > half)) {
+			nback++;
+			continue;
+		}
+		notify_attempt(w, d);
+		if (d->ok) {
+			if (first_ok == -1)
+				first_ok = i;
+			if (ndone++ == 0) {
+				sql_add(&done, "UPDATE outbox SET state = "
+				    "'delivered', attempts = attempts + 1, "
+				    "delivered_at = UTC_TIMESTAMP(6), last_error "
+				    "= NULL, claimed_by = NULL, claimed_until = "
+				    "NULL WHERE claimed_by = ");
+				sql_quoted(w->db, &done, w->token, 1);
+				sql_add(&done, " AND delivery_id IN (");
+			}
+			sql_quoted(w->db, &done, d->delivery_id, ndone == 1);
+		} else
+			notify_failed_sql(w, d);
+	}
+	if (ndone > 0) {
+		sql_add(&done, ")");
+		w->d[first_ok].also = done.p;	/* freed with the row */
+	}
+	/* the attempts are audited before the outbox says what happened */
+	for (i = 0; i < w->nd; i++)
+		if (w->d[i].tried)
+			notify_record(&w->recs[nrec++], &w->d[i]);
+	if (audit_append_group(w->n->audit, w->recs, nrec) == -1) {
+		log_warnx("notify: %d attempts could not be audited; they will "
+		    "be tried again", nrec);
+		return;		/* the lease expires; the rows come back */
+	}
+	for (i = 0, nrec = 0; i < w->nd; i++) {
+		struct delivery *d = &w->d[i];
+		if (!d->tried)
+			continue;
+		log_info("delivery ticket=%s delivery=%s recipient=%s "
+		    "attempt=%d outcome=%s%s%s", w->recs[nrec++].ticket,
+		    d->delivery_id, d->recipient, d->attempts + 1, d->ok ?
+		    "DELIVERED" : strcmp(d->state, "dead") == 0 ? "DEAD" :
+		    "RETRY", d->ok ? "" : " error=", d->ok ? "" : d->why);
+	}
+	if (nback > 0)
+		notify_hand_back(w);
 }
 
 /* ------------------------------------------------------------------ */
@@ -360,28 +717,48 @@ notify_sleep(struct notify *n, int ms)
 	pthread_mutex_unlock(&n->mtx);
 }
 
+/* The worker's own connection: READ COMMITTED, so that a claim locks only
+ * the rows it takes. */
+static MYSQL *
+notify_connect(struct notify *n, char *err, size_t errlen)
+{
+	MYSQL	*db;
+
+	if ((db = db_connect(n->cf, err, errlen)) == NULL)
+		return NULL;
+	if (mysql_query(db, "SET SESSION TRANSACTION ISOLATION LEVEL READ "
+	    "COMMITTED") != 0) {
+		snprintf(err, errlen, "%s", mysql_error(db));
+		db_close(db);
+		return NULL;
+	}
+	return db;
+}
+
 static void *
 notify_run(void *arg)
 {
 	struct notify_worker	*w = arg;
 	struct notify		*n = w->n;
-	struct delivery		 d[NOTIFY_BATCH];
-	char			 token[100], uuid[AUDIT_TICKET_LEN], err[256];
-	int			 rc, i;
+	char			 err[256];
+	int			 rc;
 
 	while (!atomic_load(&n->stop)) {
 		if (w->db == NULL &&
-		    (w->db = db_connect(n->cf, err, sizeof(err))) == NULL) {
+		    (w->db = notify_connect(n, err, sizeof(err))) == NULL) {
 			log_warnx("notify: %s", err);
 			notify_sleep(n, 1000);
 			continue;
 		}
-		audit_ticket_new(uuid);
-		snprintf(token, sizeof(token), "%s:%d:%s", n->cf->hub_node,
-		    w->index, uuid);
-		rc = notify_claim(w, d, NOTIFY_BATCH, token);
+		rc = notify_claim(w);
 		if (rc == -1) {
-			log_warnx("notify: claiming: %s", mysql_error(w->db));
+			if (db_error_is_retryable(w->claim_errno)) {
+				/* another node's claim won (Galera) */
+				notify_sleep(n, 10 + (int)(rand_r(&w->seed) % 90));
+				continue;
+			}
+			log_warnx("notify: claiming: %s (error %u)", w->claim_error,
+			    w->claim_errno);
 			db_close(w->db);
 			w->db = NULL;
 			notify_sleep(n, 1000);
@@ -391,10 +768,8 @@ notify_run(void *arg)
 			notify_sleep(n, 500);
 			continue;
 		}
-		for (i = 0; i < rc; i++) {
-			notify_attempt(w, &d[i], token);
-			free(d[i].payload);
-		}
+		notify_batch(w);
+		notify_release_rows(w);
 	}
 	return NULL;
 }
@@ -409,6 +784,9 @@ notify_worker_init(struct notify *n, struct notify_worker *w, int i,
 	w->n = n;
 	w->index = i;
 	w->seed = (unsigned int)(audit_now_us() ^ (i * 7919));
+	w->d = xcalloc((size_t)n->batch, sizeof(*w->d));
+	w->to = xcalloc((size_t)n->batch, sizeof(*w->to));
+	w->recs = xcalloc((size_t)n->batch, sizeof(*w->recs));
 	if ((w->dir = directory_open(n->cf, err, errlen)) == NULL)
 		return -1;
 	w->lookup.dir = w->dir;
@@ -417,8 +795,8 @@ notify_worker_init(struct notify *n, struct notify_worker *w, int i,
 	o.crl_file = n->cf->trust_crl_file;
 	o.clock_skew_ms = n->cf->clock_skew;
 	o.max_age_ms = n->cf->max_message_age;
-	o.lookup = certlookup_fn;
-	o.lookup_arg = &w->lookup;
+	o.lookup = notify_lookup;
+	o.lookup_arg = w;
 	o.replay = n->replay;
 	o.key_file = n->cf->signing_key;
 	o.cert_file = n->cf->signing_certificate;
@@ -441,6 +819,10 @@ notify_worker_free(struct notify_worker *w)
 	if (w->wsse != NULL)
 		wsse_ctx_free(w->wsse);
 	forward_free(w->fwd);
+	notify_forget_certs(w);
+	free(w->d);
+	free(w->to);
+	free(w->recs);
 }
 
 /* Start [notify] workers delivery workers; NULL with err. */
@@ -454,6 +836,7 @@ notify_start(const struct kp_config *cf, struct audit_log *audit,
 	n->cf = cf;
 	n->audit = audit;
 	n->replay = replay;
+	n->batch = cf->notify_batch > 0 ? cf->notify_batch : 16;
 	envelope_limits_default(&n->limits);
 	n->limits.max_size = (size_t)cf->max_message_size;
 	pthread_mutex_init(&n->mtx, NULL);
@@ -486,7 +869,7 @@ notify_wake(struct notify *n)
 	pthread_mutex_unlock(&n->mtx);
 }
 
-/* Stop the workers (an attempt in flight finishes) and free. */
+/* Stop the workers (a batch in flight finishes) and free. */
 void
 notify_stop(struct notify *n)
 {

@@ -3,7 +3,8 @@
  * commit from several threads, the hash chain, signed checkpoints, and that
  * `audit verify` finds every kind of tampering: a changed field, a removed
  * record, a forged record, and a whole tail rewritten with correct hashes
- * (which only the signed checkpoint reveals).
+ * (which only the signed checkpoint reveals); a group of records is
+ * committed whole or not at all.
  *
  * Copyright (C) 2026 the kruispunt authors
  * SPDX-License-Identifier: GPL-2.0-or-later
@@ -346,6 +347,71 @@ test_checkpoint_certificate(void)
 	CU_ASSERT_PTR_NOT_NULL(strstr(out, "signature is not valid"));
 }
 
+/* A count from SQL. */
+static long
+count(const char *q)
+{
+	MYSQL_RES	*res;
+	MYSQL_ROW	 row;
+	long		 n = -1;
+
+	if (mysql_query(db, q) == 0 && (res = mysql_store_result(db)) != NULL) {
+		if ((row = mysql_fetch_row(res)) != NULL && row[0] != NULL)
+			n = atol(row[0]);
+		mysql_free_result(res);
+	}
+	return n;
+}
+
+/*
+ * A group (audit_append_group) is committed in one transaction with its
+ * SQL, also when it is larger than a batch: one failing statement and none
+ * of it is there; otherwise all of it, in sequence.
+ */
+static void
+test_group(void)
+{
+	struct audit_record	*r = xcalloc(600, sizeof(*r));
+	struct audit_log	*g;
+	char			 err[512], *also[600];
+	int			 i;
+
+	sql("CREATE TABLE grp (k INT PRIMARY KEY)");
+	g = audit_open(cf, "node-g", err, sizeof(err));
+	CU_ASSERT_PTR_NOT_NULL_FATAL(g);
+	for (i = 0; i < 600; i++) {
+		audit_record_init(&r[i], "delivery", "ReceiveMutation");
+		snprintf(r[i].decision, sizeof(r[i].decision), "DELIVERED");
+		snprintf(r[i].reason, sizeof(r[i].reason), "group test");
+		/* the last one collides with the first */
+		xasprintf(&also[i], "INSERT INTO grp VALUES (%d)", i < 599 ? i : 0);
+		r[i].also = also[i];
+	}
+	CU_ASSERT_EQUAL(audit_append_group(g, r, 600), -1);
+	CU_ASSERT_EQUAL(count("SELECT COUNT(*) FROM audit_record WHERE node = "
+	    "'node-g'"), 0);
+	CU_ASSERT_EQUAL(count("SELECT COUNT(*) FROM grp"), 0);
+	for (i = 0; i < 600; i++) {
+		audit_record_init(&r[i], "delivery", "ReceiveMutation");
+		snprintf(r[i].decision, sizeof(r[i].decision), "DELIVERED");
+		snprintf(r[i].reason, sizeof(r[i].reason), "group test");
+		free(also[i]);
+		xasprintf(&also[i], "INSERT INTO grp VALUES (%d)", i);
+		r[i].also = also[i];
+	}
+	CU_ASSERT_EQUAL(audit_append_group(g, r, 600), 0);
+	CU_ASSERT_EQUAL(r[0].seq, 1);
+	CU_ASSERT_EQUAL(r[599].seq, 600);
+	CU_ASSERT_EQUAL(count("SELECT COUNT(*) FROM audit_record WHERE node = "
+	    "'node-g'"), 600);
+	CU_ASSERT_EQUAL(count("SELECT COUNT(*) FROM grp"), 600);
+	CU_ASSERT_EQUAL(audit_append_group(g, r, 0), 0);
+	audit_close(g);
+	for (i = 0; i < 600; i++)
+		free(also[i]);
+	free(r);
+}
+
 int
 main(void)
 {
@@ -364,5 +430,7 @@ main(void)
 	    "signed checkpoint", test_rewritten_tail);
 	CU_add_test(s, "checkpoints must be signed by the hub",
 	    test_checkpoint_certificate);
+	CU_add_test(s, "a group is committed whole or not at all",
+	    test_group);
 	return test_run();
 }
