@@ -86,7 +86,12 @@ struct institution {
 	pthread_rwlock_t	 data_lock;
 	struct institution_data	*data;
 	pthread_mutex_t		 mlog_lock;
+	pthread_cond_t		 mlog_synced_cv;
 	int			 mlog_fd;
+	uint64_t		 mlog_written;	/* lines written ... */
+	uint64_t		 mlog_synced;	/* ... and made durable */
+	int			 mlog_syncing;	/* a thread is in fdatasync */
+	int			 mlog_broken;	/* a sync failed: ack nothing */
 	struct seen		 seen;
 	struct envelope_limits	 limits;
 	struct wsse_certset	*hub_set;
@@ -685,32 +690,76 @@ utc_now(char *buf, size_t len)
 }
 
 /*
+ * Wait (mlog_lock held) until the log is durable up to line upto: one
+ * thread syncs for all that wrote meanwhile (group commit), the others
+ * wait for it. 0, or -1 when a sync failed (the log is then broken and
+ * nothing more is acknowledged).
+ */
+static int
+mlog_sync_upto(struct institution *inst, uint64_t upto)
+{
+	uint64_t	target;
+	int		r;
+
+	while (inst->mlog_synced < upto && !inst->mlog_broken) {
+		if (inst->mlog_syncing) {
+			pthread_cond_wait(&inst->mlog_synced_cv, &inst->mlog_lock);
+			continue;
+		}
+		inst->mlog_syncing = 1;
+		target = inst->mlog_written;
+		pthread_mutex_unlock(&inst->mlog_lock);
+		r = fdatasync(inst->mlog_fd);
+		pthread_mutex_lock(&inst->mlog_lock);
+		inst->mlog_syncing = 0;
+		if (r != 0) {
+			log_warn("%s: cannot write", inst->mlog_path);
+			inst->mlog_broken = 1;
+		} else if (target > inst->mlog_synced)
+			inst->mlog_synced = target;
+		pthread_cond_broadcast(&inst->mlog_synced_cv);
+	}
+	return inst->mlog_broken ? -1 : 0;
+}
+
+/*
  * Record a delivery: 1 when its DeliveryId was seen before (nothing
- * written), 0 when written and made durable, -1 when it could not be.
+ * written), 0 when written and made durable, -1 when it could not be. The
+ * acknowledgement, either way, leaves only once the line is durable.
  */
 static int
 mlog_record(struct institution *inst,
     const struct _ki__ReceiveMutationRequest *r, const char *digest)
 {
 	char	*line = NULL, now[40];
-	int	 rc = 1;
+	int	 rc = -1;
 
 	pthread_mutex_lock(&inst->mlog_lock);
-	if (seen_has(&inst->seen, r->DeliveryId))
+	if (inst->mlog_broken)
 		goto cleanup;
-	rc = -1;
+	if (seen_has(&inst->seen, r->DeliveryId)) {
+		/* its line may still be on its way to the disk */
+		if (inst->mlog_fd == -1 ||
+		    mlog_sync_upto(inst, inst->mlog_written) == 0)
+			rc = 1;
+		goto cleanup;
+	}
 	if (inst->mlog_fd != -1) {
 		utc_now(now, sizeof(now));
 		xasprintf(&line, "%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n", now,
 		    r->DeliveryId, r->Ticket, r->Source, r->MutationType,
 		    r->Ssin, r->EffectiveDate, r->Quality, digest);
-		if (write_all(inst->mlog_fd, line, strlen(line)) != 0 ||
-		    fdatasync(inst->mlog_fd) != 0) {
+		if (write_all(inst->mlog_fd, line, strlen(line)) != 0) {
 			log_warn("%s: cannot write", inst->mlog_path);
+			inst->mlog_broken = 1;
 			goto cleanup;
 		}
+		inst->mlog_written++;
 	}
 	seen_add(&inst->seen, r->DeliveryId);
+	if (inst->mlog_fd != -1 &&
+	    mlog_sync_upto(inst, inst->mlog_written) != 0)
+		goto cleanup;
 	rc = 0;
 cleanup:
 	pthread_mutex_unlock(&inst->mlog_lock);
@@ -1228,6 +1277,7 @@ institution_new(const struct kp_config *cf, char *err, size_t errlen)
 	inst->mlog_fd = -1;
 	pthread_rwlock_init(&inst->data_lock, NULL);
 	pthread_mutex_init(&inst->mlog_lock, NULL);
+	pthread_cond_init(&inst->mlog_synced_cv, NULL);
 	envelope_limits_default(&inst->limits);
 	inst->limits.max_size = (size_t)cf->max_message_size;
 	inst->limits.max_depth = cf->max_depth;
@@ -1294,10 +1344,14 @@ institution_reload(struct institution *inst)
 	}
 	if (inst->mlog_path != NULL) {
 		pthread_mutex_lock(&inst->mlog_lock);
+		/* what was written to the old file is made durable first */
+		if (inst->mlog_fd != -1)
+			(void)mlog_sync_upto(inst, inst->mlog_written);
 		if (mlog_open(inst, err, sizeof(err)) != 0) {
 			log_warnx("%s; keeping the file open before", err);
 			rc = -1;
-		}
+		} else
+			inst->mlog_broken = 0;	/* a fresh file: try again */
 		pthread_mutex_unlock(&inst->mlog_lock);
 	}
 	return rc;
@@ -1347,5 +1401,6 @@ institution_free(struct institution *inst)
 	free(inst->mlog_path);
 	pthread_rwlock_destroy(&inst->data_lock);
 	pthread_mutex_destroy(&inst->mlog_lock);
+	pthread_cond_destroy(&inst->mlog_synced_cv);
 	free(inst);
 }
