@@ -14,7 +14,9 @@
  * [notify] max_attempts. A
  * row whose worker died (or whose attempt could not be audited) is taken
  * again when its lease expires: delivery is at least once, and the stable
- * DeliveryId lets the recipient drop a duplicate. A slow recipient holds up
+ * DeliveryId lets the recipient drop a duplicate. On a Galera cluster two
+ * nodes racing for the same rows cannot both win: the loser's claim fails
+ * certification (1213) and it simply claims again. A slow recipient holds up
  * only the worker that is calling it, for at most the target timeout.
  *
  * Copyright (C) 2026 the kruispunt authors
@@ -380,6 +382,11 @@ notify_run(void *arg)
 		snprintf(token, sizeof(token), "%s:%d:%s", n->cf->hub_node,
 		    w->index, uuid);
 		rc = notify_claim(w, d, NOTIFY_BATCH, token);
+		if (rc == -1 && db_error_is_retryable(mysql_errno(w->db))) {
+			/* Galera: another node claimed the same rows first */
+			notify_sleep(n, 5 + (int)(rand_r(&w->seed) % 50));
+			continue;
+		}
 		if (rc == -1) {
 			log_warnx("notify: claiming: %s", mysql_error(w->db));
 			db_close(w->db);
