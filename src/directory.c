@@ -188,7 +188,7 @@ static int
 dir_exec(struct directory *d, enum dir_query_id id, const char *const *params)
 {
 	unsigned int	e;
-	int		attempt;
+	int		attempt, conflicts = 0;
 
 	for (attempt = 0; attempt < 2; attempt++) {
 		if (d->db == NULL && dir_connect(d) == -1)
@@ -198,6 +198,12 @@ dir_exec(struct directory *d, enum dir_query_id id, const char *const *params)
 		e = db_query_errno(&d->q[id]);
 		snprintf(d->err, sizeof(d->err), "%s: %s (error %u)",
 		    dir_queries[id].name, db_query_error(&d->q[id]), e);
+		/* Galera: another node wrote the same row first (1213); the
+		 * statement, a transaction of its own, runs again and sees it */
+		if (db_error_is_retryable(e) && ++conflicts < 8) {
+			attempt--;
+			continue;
+		}
 		if (e != CR_SERVER_GONE_ERROR && e != CR_SERVER_LOST &&
 		    e != CR_CONNECTION_ERROR)
 			return -1;

@@ -36,6 +36,7 @@
 . "$top_srcdir/tests/hubenv.sh"
 
 GALENV_HUBS=0
+export KRUISPUNT_DATA_DIR=$top_srcdir
 GALENV_HAPROXY_PID=
 : "${HAPROXY:=$(command -v haproxy 2>/dev/null || echo /usr/sbin/haproxy)}"
 
@@ -90,31 +91,31 @@ galenv_haproxy_conf() {
 			    http-check expect status 200
 			    default-server inter 500ms fall 2 rise 2 observe layer4 error-limit 1 on-error mark-down
 		EOF
-		i=1
-		while [ $i -le "$GALENV_HUBS" ]; do
-			echo "    server hub-$i 127.0.0.1:$(galenv_get HUB_PORT $i) check"
-			i=$((i + 1))
+		_hi=1
+		while [ $_hi -le "$GALENV_HUBS" ]; do
+			echo "    server hub-$_hi 127.0.0.1:$(galenv_get HUB_PORT $_hi) check"
+			_hi=$((_hi + 1))
 		done
-		i=1
-		while [ $i -le "$GALENV_HUBS" ]; do
-			first=1
-			[ "${GALENV_SPREAD:-1}" = 1 ] && first=$(( (i - 1) % GALERA_N + 1 ))
+		_hi=1
+		while [ $_hi -le "$GALENV_HUBS" ]; do
+			_hf=1
+			[ "${GALENV_SPREAD:-1}" = 1 ] && _hf=$(( (_hi - 1) % GALERA_N + 1 ))
 			cat <<-EOF
-				listen db-$i
+				listen db-$_hi
 				    mode tcp
-				    bind 127.0.0.1:$(galenv_get DB_PORT $i)
+				    bind 127.0.0.1:$(galenv_get DB_PORT $_hi)
 				    option external-check
 				    external-check path "/usr/bin:/bin"
 				    external-check command $T/galera-check
 				    default-server inter 1s fall 2 rise 1 on-marked-down shutdown-sessions observe layer4 error-limit 1 on-error mark-down
 			EOF
-			k=0
-			while [ $k -lt "$GALERA_N" ]; do
-				n=$(( (first - 1 + k) % GALERA_N + 1 ))
-				echo "    server db$n 127.0.0.1:$(galera_get PORT $n) check$([ $k -gt 0 ] && echo ' backup')"
-				k=$((k + 1))
+			_hk=0
+			while [ $_hk -lt "$GALERA_N" ]; do
+				_hn=$(( (_hf - 1 + _hk) % GALERA_N + 1 ))
+				echo "    server db$_hn 127.0.0.1:$(galera_get PORT $_hn) check$([ $_hk -gt 0 ] && echo ' backup')"
+				_hk=$((_hk + 1))
 			done
-			i=$((i + 1))
+			_hi=$((_hi + 1))
 		done
 	} >"$T/haproxy.cfg"
 }
@@ -122,10 +123,10 @@ galenv_haproxy_conf() {
 galenv_haproxy() {
 	"$HAPROXY" -f "$T/haproxy.cfg" -db >>"$T/haproxy.log" 2>&1 &
 	GALENV_HAPROXY_PID=$!
-	i=0
+	_hw=0
 	until curl -s -o /dev/null "$GALENV_STATS"; do
-		i=$((i + 1))
-		if [ $i -gt 100 ] || ! kill -0 "$GALENV_HAPROXY_PID" 2>/dev/null; then
+		_hw=$((_hw + 1))
+		if [ $_hw -gt 100 ] || ! kill -0 "$GALENV_HAPROXY_PID" 2>/dev/null; then
 			echo "galera-env.sh: HAProxy did not start:" >&2
 			cat "$T/haproxy.log" >&2
 			return 1
@@ -156,11 +157,11 @@ galenv_setup() {
 	GALENV_STATS_PORT=$(galera_free_port)
 	GALENV_URL=http://127.0.0.1:$GALENV_PORT/kruispunt
 	GALENV_STATS=http://127.0.0.1:$GALENV_STATS_PORT/stats
-	i=1
-	while [ $i -le "$GALENV_HUBS" ]; do
-		eval "GALENV_HUB_PORT_$i=$(galera_free_port)"
-		eval "GALENV_DB_PORT_$i=$(galera_free_port)"
-		i=$((i + 1))
+	_si=1
+	while [ $_si -le "$GALENV_HUBS" ]; do
+		eval "GALENV_HUB_PORT_$_si=$(galera_free_port)"
+		eval "GALENV_DB_PORT_$_si=$(galera_free_port)"
+		_si=$((_si + 1))
 	done
 	galenv_haproxy_conf
 	galenv_haproxy || exit 99
@@ -175,10 +176,10 @@ galenv_setup() {
 	EOF
 	export KP_TEST_CONF
 	# HAProxy's first checks
-	i=0
+	_si=0
 	until "$HUBENV_B/kruispunt" -c "$KP_TEST_CONF" database ping >/dev/null 2>&1; do
-		i=$((i + 1))
-		if [ $i -gt 100 ]; then
+		_si=$((_si + 1))
+		if [ $_si -gt 100 ]; then
 			echo "galera-env.sh: no database through HAProxy:" >&2
 			cat "$T/haproxy.log" >&2
 			exit 99
@@ -244,8 +245,8 @@ galenv_hub_stop() { # I [SIGNAL]
 }
 
 galenv_institutions() {
-	for id in $(cut -d' ' -f1 "$T/ports"); do
-		hubenv_institution "$id" || return 1
+	for _id in $(cut -d' ' -f1 "$T/ports"); do
+		hubenv_institution "$_id" || return 1
 	done
 }
 
@@ -265,13 +266,13 @@ galenv_sql() {
 }
 
 galenv_stop() {
-	i=1
-	while [ $i -le "$GALENV_HUBS" ]; do galenv_hub_stop $i; i=$((i + 1)); done
-	for p in $hubenv_pids; do kill "$p" 2>/dev/null; done
-	for p in $hubenv_pids; do
+	_ti=1
+	while [ $_ti -le "$GALENV_HUBS" ]; do galenv_hub_stop $_ti; _ti=$((_ti + 1)); done
+	for _tp in $hubenv_pids; do kill "$_tp" 2>/dev/null; done
+	for _tp in $hubenv_pids; do
 		_w=0
-		while kill -0 "$p" 2>/dev/null && [ $_w -lt 100 ]; do sleep 0.1; _w=$((_w + 1)); done
-		wait "$p" 2>/dev/null
+		while kill -0 "$_tp" 2>/dev/null && [ $_w -lt 100 ]; do sleep 0.1; _w=$((_w + 1)); done
+		wait "$_tp" 2>/dev/null
 	done
 	hubenv_pids=""
 	if [ -n "$GALENV_HAPROXY_PID" ]; then

@@ -205,11 +205,12 @@ galera_kill() {
 	_p=$(galera_get PID "$1")
 	[ -n "$_p" ] || return 0
 	kill "-${2:-KILL}" "$_p" 2>/dev/null
+	# a child of this shell: wait reaps it; another's: watch it go
+	{ wait "$_p"; } 2>/dev/null
 	_w=0
 	while kill -0 "$_p" 2>/dev/null && [ $_w -lt 600 ]; do
 		sleep 0.1; _w=$((_w + 1))
 	done
-	wait "$_p" 2>/dev/null
 	eval "GALERA_PID_$1="
 	rm -f "$GALERA_DIR/node$1/server.pid"
 }
@@ -256,7 +257,7 @@ galera_stop() {
 			echo "galera.sh: node $_i ($_p) did not stop, killing it" >&2
 			kill -KILL "$_p" 2>/dev/null
 		fi
-		[ -n "$_p" ] && wait "$_p" 2>/dev/null
+		[ -n "$_p" ] && { wait "$_p"; } 2>/dev/null
 		eval "GALERA_PID_$_i="
 		_i=$((_i + 1))
 	done
