@@ -240,7 +240,7 @@ galenv_hub_stop() { # I [SIGNAL]
 	_w=0
 	while kill -0 "$_p" 2>/dev/null && [ $_w -lt 300 ]; do sleep 0.1; _w=$((_w + 1)); done
 	kill -KILL "$_p" 2>/dev/null
-	wait "$_p" 2>/dev/null
+	{ wait "$_p"; } 2>/dev/null
 	eval "GALENV_HUB_PID_$1="
 }
 

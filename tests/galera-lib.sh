@@ -91,14 +91,22 @@ code() {
 # load SECONDS RATE PREFIX [URL]: Consults of the health fund, answered by
 # the unemployment office, at RATE/s for SECONDS (open loop, 4 connections,
 # through HAProxy unless URL); summary in PREFIX.out, tickets received
-# added to $T/all-tickets.
+# added to $T/all-tickets. LOAD_ONLY_ONCE=1: Consults of the unemployment
+# office that no institution is asked for (NOT_AVAILABLE_IN_NETWORK).
 load() {
-	"$B/bench/kruispunt-bench" -k consult -K "$P/0200000142.key" \
-	    -C "$P/0200000142.crt" --ca "$P/ca.crt" --ssin "$CLUSTER_PERSONS" \
-	    --period 2025-09-01/2025-12-31 -c 4 -r "$2" -n $(($1 * $2)) \
-	    -d $(($1 + 20)) -T 30000 -o "$3.tickets" "${4:-$GALENV_URL}" \
-	    >"$3.out" 2>"$3.err"
-	cat "$3.tickets" >>"$T/all-tickets"
+	_secs=$1 _rate=$2 _out=$3 _url=${4:-$GALENV_URL}
+	if [ "${LOAD_ONLY_ONCE:-0}" = 1 ]; then
+		set -- -K "$P/0100000169.key" -C "$P/0100000169.crt" \
+		    --service CHILD_BENEFIT_STATUS --quality UNEMPLOYED \
+		    --ssin 78031914571 --period 2026-01-01/2026-12-31
+	else
+		set -- -K "$P/0200000142.key" -C "$P/0200000142.crt" \
+		    --ssin "$CLUSTER_PERSONS" --period 2025-09-01/2025-12-31
+	fi
+	"$B/bench/kruispunt-bench" -k consult "$@" --ca "$P/ca.crt" -c 4 \
+	    -r "$_rate" -n $((_secs * _rate)) -d $((_secs + 20)) -T 30000 \
+	    -o "$_out.tickets" "$_url" >"$_out.out" 2>"$_out.err"
+	cat "$_out.tickets" >>"$T/all-tickets"
 }
 
 # publish_all PREFIX: an address change for every person of the sample
