@@ -141,7 +141,8 @@ galera_wait() {
 galera_start() {
 	if [ -z "$MARIADBD" ] || [ -z "$MARIADB_INSTALL_DB" ] ||
 	    [ -z "$MARIADB_CLIENT" ] || [ ! -f "$GALERA_PROVIDER" ] ||
-	    ! command -v rsync >/dev/null 2>&1; then
+	    ! command -v rsync >/dev/null 2>&1 ||
+	    ! command -v wsrep_sst_rsync >/dev/null 2>&1; then
 		echo "galera.sh: needs mariadb-server, galera-4 and rsync (Debian packages)" >&2
 		if [ "${KRUISPUNT_REQUIRE_DB:-0}" = 1 ]; then exit 99; fi
 		exit 77
