@@ -150,6 +150,8 @@ cluster_verify() {
 	if [ "$n" -gt 0 ] && [ $missing = 0 ]; then ok "$n deliveries, each in its recipient's log"; else not_ok "$missing of $n deliveries missing"; fi
 	run sql "SELECT COUNT(*) FROM outbox o WHERE NOT EXISTS (SELECT 1 FROM audit_record r WHERE r.kind = 'delivery' AND r.message_id = o.delivery_id AND r.decision = 'DELIVERED')"
 	expect_out 0
+	echo "# deliveries by node: $(sql "SELECT node, COUNT(*) FROM audit_record WHERE kind = 'delivery' AND decision = 'DELIVERED' GROUP BY node ORDER BY node" | tr '\t\n' ': ')"
+	echo "# delivered more than once (at least once: a lease ran out during an attempt): $(sql "SELECT COUNT(*) FROM (SELECT message_id FROM audit_record WHERE kind = 'delivery' AND decision = 'DELIVERED' GROUP BY message_id HAVING COUNT(*) > 1) d")"
 
 	check "kruispunt audit verify checks every node's chain"
 	for h in 1 2; do galenv_hub_stop $h; done	# a signed checkpoint each
