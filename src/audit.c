@@ -532,20 +532,33 @@ audit_nap(int64_t ms)
 
 /*
  * Write one batch, trying again what a second try may commit (see the top of
- * this file); 0 when committed.
+ * this file); 0 when committed. Whenever the writer had to reconnect, the
+ * head it reads back tells whether an earlier try was committed after all.
  */
 static int
 audit_write_retry(struct audit_log *a, struct audit_pending *batch)
 {
-	int64_t		deadline = audit_now_us() +
-			    (a->healthy ? AUDIT_RETRY_MS * 1000 : 0);
-	unsigned int	jitter = (unsigned int)audit_now_us();
-	int		conflicts = 0;
+	struct audit_pending	*p;
+	int64_t			 deadline = audit_now_us() +
+				    (a->healthy ? AUDIT_RETRY_MS * 1000 : 0);
+	uint64_t		 first = a->seq, n = 0;
+	unsigned int		 jitter = (unsigned int)audit_now_us();
+	int			 conflicts = 0, known = a->db != NULL;
 
+	for (p = batch; p != NULL; p = p->next)
+		n++;
 	for (;;) {
 		a->err = 0;
-		if ((a->db != NULL || audit_connect(a) == 0) &&
-		    audit_write(a, batch) == 0)
+		if (a->db == NULL && audit_connect(a) == 0) {
+			if (!known) {
+				first = a->seq;
+				known = 1;
+			} else if (a->seq == first + n)
+				return 0;	/* committed before the loss */
+			else if (a->seq != first)
+				return -1;	/* another writer? do not guess */
+		}
+		if (a->db != NULL && audit_write(a, batch) == 0)
 			return 0;
 		if (db_error_is_retryable(a->err)) {
 			if (++conflicts >= AUDIT_RETRY_DEADLOCK)

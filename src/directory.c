@@ -20,6 +20,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include <errmsg.h>
 #include <mysql.h>
@@ -187,12 +188,20 @@ directory_error(const struct directory *d)
 static int
 dir_exec(struct directory *d, enum dir_query_id id, const char *const *params)
 {
+	struct timespec	nap = { 0, 200 * 1000000L };
 	unsigned int	e;
-	int		attempt, conflicts = 0;
+	int		attempt, conflicts = 0, reconnects = 0;
 
 	for (attempt = 0; attempt < 2; attempt++) {
-		if (d->db == NULL && dir_connect(d) == -1)
-			return -1;
+		if (d->db == NULL && dir_connect(d) == -1) {
+			/* the connection was lost just now: behind a balancer
+			 * the next try may reach another cluster node */
+			if (attempt == 0 || ++reconnects > 2)
+				return -1;
+			nanosleep(&nap, NULL);
+			attempt--;
+			continue;
+		}
 		if (db_query_exec(&d->q[id], params) == 0)
 			return 0;
 		e = db_query_errno(&d->q[id]);
