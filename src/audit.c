@@ -18,6 +18,17 @@
  * during it), the writer reconnects and reads the node's head back: if the
  * batch's last sequence number is there, the batch was committed.
  *
+ * On a Galera cluster (DESIGN.md, "Scale") a batch is retried with the same
+ * sequence numbers when it may succeed on a second try: at once on a
+ * deadlock or certification failure (1213, reported by a statement or by
+ * the COMMIT), and, when the store was healthy, for up to AUDIT_RETRY_MS
+ * after a lost connection or a node outside the Primary Component (1047,
+ * 1180): the writer reconnects, possibly to another node behind the load
+ * balancer, and reads its head with wsrep_sync_wait, so that a batch the
+ * cluster did commit is recognised and never written twice. Beyond that the
+ * batch fails (fail closed), and while the store is unhealthy the writer
+ * tries to reconnect every AUDIT_PROBE_MS, so /health recovers by itself.
+ *
  * The hash covers a canonical encoding of every field: each as a 4-byte
  * big-endian length and its bytes (NULL as length 0xffffffff), in the order
  * of audit_hash() below, then the previous hash. Changing, removing,
@@ -34,6 +45,7 @@
 #include <string.h>
 #include <time.h>
 
+#include <errmsg.h>
 #include <mysql.h>
 #include <openssl/evp.h>
 #include <openssl/pem.h>
@@ -48,6 +60,9 @@
 #include "xmalloc.h"
 
 #define AUDIT_BATCH_MAX	512
+#define AUDIT_RETRY_DEADLOCK	8	/* attempts of a batch on 1213 */
+#define AUDIT_RETRY_MS		3000	/* reconnecting to retry a batch */
+#define AUDIT_PROBE_MS		1000	/* reconnecting while unhealthy */
 #define ZERO_HASH "0000000000000000000000000000000000000000000000000000000000000000"
 
 struct audit_pending {
@@ -71,6 +86,7 @@ struct audit_log {
 	struct audit_pending	*first, *last;
 	int			 stop;
 	int			 healthy;
+	unsigned int		 err;		/* why the last write failed */
 	pthread_t		 writer;
 	/* signed checkpoints of the chain head */
 	EVP_PKEY		*key;
@@ -359,6 +375,9 @@ audit_read_head(struct audit_log *a)
 	const char *const	 p[] = { a->node };
 	int			 rc = -1;
 
+	/* Galera: what this node wrote through another node is read too */
+	if (db_sync_wait(a->db, 1) == -1)
+		return -1;
 	if (db_query_prepare(a->db, &q, "SELECT seq, hash FROM audit_record "
 	    "WHERE node = ? ORDER BY seq DESC LIMIT 1") == 0 &&
 	    db_query_exec(&q, p) == 0) {
@@ -378,6 +397,8 @@ audit_read_head(struct audit_log *a)
 		}
 	}
 	db_query_close(&q);
+	if (rc == 0 && db_sync_wait(a->db, 0) == -1)
+		rc = -1;
 	return rc;
 }
 
@@ -390,9 +411,11 @@ audit_connect(struct audit_log *a)
 	db_close(a->db);
 	if ((a->db = db_connect(a->cf, err, sizeof(err))) == NULL) {
 		log_warnx("audit: %s", err);
+		a->err = CR_CONNECTION_ERROR;
 		return -1;
 	}
 	if (audit_read_head(a) == -1 || audit_prepare(a) == -1) {
+		a->err = mysql_errno(a->db);
 		log_warnx("audit: reading the chain head of node %s: %s",
 		    a->node, mysql_error(a->db));
 		audit_unprepare(a);
@@ -409,8 +432,10 @@ audit_write(struct audit_log *a, struct audit_pending *batch)
 {
 	struct audit_pending	*p;
 	struct db_bulk		*failed = NULL;
-	uint64_t		 seq = a->seq;
+	uint64_t		 seq = a->seq, first = a->seq;
 	char			 head[AUDIT_HASH_LEN];
+	const char		*why;
+	unsigned int		 e;
 	int			 rc = -1;
 
 	memcpy(head, a->head, sizeof(head));
@@ -436,14 +461,9 @@ audit_write(struct audit_log *a, struct audit_pending *batch)
 	else if (db_bulk_exec(&a->bout) != 0)
 		failed = &a->bout;
 	if (failed != NULL) {
-		log_warnx("audit: writing %llu.. failed: %s (error %u)",
-		    (unsigned long long)(a->seq + 1), db_bulk_error(failed),
-		    db_bulk_errno(failed));
-		mysql_query(a->db, "ROLLBACK");
-		if (db_error_is_unavailable(db_bulk_errno(failed)) ||
-		    db_bulk_errno(failed) >= 2000)
-			audit_connect(a);
-		return -1;
+		e = db_bulk_errno(failed);
+		why = db_bulk_error(failed);
+		goto failed;
 	}
 	for (p = batch; p != NULL; p = p->next)
 		if (p->rec->also != NULL && mysql_query(a->db, p->rec->also) != 0)
@@ -455,22 +475,84 @@ audit_write(struct audit_log *a, struct audit_pending *batch)
 	return 0;
 
 fail:
+	e = mysql_errno(a->db);
+	why = mysql_error(a->db);
+failed:
+	a->err = e;
 	log_warnx("audit: writing %llu.. failed: %s (error %u)",
-	    (unsigned long long)(a->seq + 1), mysql_error(a->db),
-	    mysql_errno(a->db));
+	    (unsigned long long)(a->seq + 1), why, e);
 	mysql_query(a->db, "ROLLBACK");
-	if (db_error_is_unavailable(mysql_errno(a->db)) ||
-	    mysql_errno(a->db) >= 2000)
+	if (db_error_is_duplicate(e))
+		goto head;	/* an earlier try of this batch was committed? */
+	if (db_error_is_unavailable(e) || e >= 2000)
 		audit_connect(a);
 	return rc;
 unknown:
-	/* The commit's fate is unknown: the head in the database tells. */
+	a->err = e = mysql_errno(a->db);
 	log_warnx("audit: COMMIT of %llu..%llu failed: %s (error %u)",
 	    (unsigned long long)(a->seq + 1), (unsigned long long)seq,
-	    mysql_error(a->db), mysql_errno(a->db));
+	    mysql_error(a->db), e);
+	if (db_error_is_retryable(e))
+		goto done;	/* certification failed: rolled back */
+head:
+	/* The commit's fate is unknown: the head in the database tells. */
 	if (audit_connect(a) == 0 && a->seq == seq)
 		rc = 0;
+	else if (a->db != NULL && a->seq != first)
+		a->err = 0;	/* neither before nor after: do not retry */
+done:
 	return rc;
+}
+
+static void
+audit_nap(int64_t ms)
+{
+	struct timespec	ts = { (time_t)(ms / 1000), (long)(ms % 1000) * 1000000L };
+
+	nanosleep(&ts, NULL);
+}
+
+/*
+ * Write one batch, trying again what a second try may commit (see the top of
+ * this file); 0 when committed. Whenever the writer had to reconnect, the
+ * head it reads back tells whether an earlier try was committed after all.
+ */
+static int
+audit_write_retry(struct audit_log *a, struct audit_pending *batch)
+{
+	struct audit_pending	*p;
+	int64_t			 deadline = audit_now_us() +
+				    (a->healthy ? AUDIT_RETRY_MS * 1000 : 0);
+	uint64_t		 first = a->seq, n = 0;
+	unsigned int		 jitter = (unsigned int)audit_now_us();
+	int			 conflicts = 0, known = a->db != NULL;
+
+	for (p = batch; p != NULL; p = p->next)
+		n++;
+	for (;;) {
+		a->err = 0;
+		if (a->db == NULL && audit_connect(a) == 0) {
+			if (!known) {
+				first = a->seq;
+				known = 1;
+			} else if (a->seq == first + n)
+				return 0;	/* committed before the loss */
+			else if (a->seq != first)
+				return -1;	/* another writer? do not guess */
+		}
+		if (a->db != NULL && audit_write(a, batch) == 0)
+			return 0;
+		if (db_error_is_retryable(a->err)) {
+			if (++conflicts >= AUDIT_RETRY_DEADLOCK)
+				return -1;
+			audit_nap(1 + rand_r(&jitter) % (5 * conflicts));
+			continue;
+		}
+		if (a->err == 0 || !(db_error_is_unavailable(a->err) ||
+		    a->err >= 2000) || audit_now_us() >= deadline)
+			return -1;
+		audit_nap(200);
+	}
 }
 
 /* The text a checkpoint signs. */
@@ -532,12 +614,28 @@ audit_writer(void *arg)
 {
 	struct audit_log	*a = arg;
 	struct audit_pending	*batch, *p, *end;
+	struct timespec		 ts;
 	int			 n, rc;
 
 	pthread_mutex_lock(&a->mtx);
 	for (;;) {
-		while (a->first == NULL && !a->stop)
-			pthread_cond_wait(&a->work, &a->mtx);
+		while (a->first == NULL && !a->stop) {
+			if (a->healthy) {
+				pthread_cond_wait(&a->work, &a->mtx);
+				continue;
+			}
+			/* the store failed: see whether it is back */
+			clock_gettime(CLOCK_REALTIME, &ts);
+			ts.tv_sec += AUDIT_PROBE_MS / 1000;
+			if (pthread_cond_timedwait(&a->work, &a->mtx, &ts) == 0 ||
+			    a->first != NULL || a->stop)
+				continue;
+			pthread_mutex_unlock(&a->mtx);
+			rc = audit_connect(a);
+			pthread_mutex_lock(&a->mtx);
+			if (rc == 0)
+				a->healthy = 1;
+		}
 		if (a->first == NULL && a->stop)
 			break;
 		batch = a->first;
@@ -550,9 +648,7 @@ audit_writer(void *arg)
 		end->next = NULL;
 		pthread_mutex_unlock(&a->mtx);
 
-		rc = -1;
-		if (a->db != NULL || audit_connect(a) == 0)
-			rc = audit_write(a, batch);
+		rc = audit_write_retry(a, batch);
 
 		if (rc == 0)
 			audit_maybe_checkpoint(a);

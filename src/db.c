@@ -107,6 +107,31 @@ db_error_is_retryable(unsigned int e)
 	return e == ER_LOCK_DEADLOCK;	/* 1213, also Galera's certification failure */
 }
 
+/* True when a duplicate key refused a write (1062). */
+int
+db_error_is_duplicate(unsigned int e)
+{
+	return e == ER_DUP_ENTRY;
+}
+
+/*
+ * On a Galera node, make the session's reads wait until the node has applied
+ * everything the cluster committed before them (mask 1: reads; 0: off), so a
+ * read on one node sees what another node wrote. A server without Galera
+ * knows the variable and ignores it; an error other than a lost connection
+ * is ignored. 0 or -1.
+ */
+int
+db_sync_wait(MYSQL *db, int mask)
+{
+	char	q[64];
+
+	snprintf(q, sizeof(q), "SET SESSION wsrep_sync_wait = %d", mask);
+	if (mysql_query(db, q) != 0 && mysql_errno(db) >= 2000)
+		return -1;
+	return 0;
+}
+
 /* ------------------------------------------------------------------ */
 /* Prepared statements with text parameters and text results           */
 /* ------------------------------------------------------------------ */

@@ -47,5 +47,7 @@ unsigned int db_query_errno(const struct db_query *);
 unsigned long long db_query_affected(const struct db_query *);
 const char *db_query_error(const struct db_query *);
 int	 db_error_is_retryable(unsigned int mysql_errno);
+int	 db_error_is_duplicate(unsigned int mysql_errno);
+int	 db_sync_wait(MYSQL *, int mask);
 
 #endif

@@ -212,17 +212,31 @@ static int
 dir_exec_live(struct directory *d, enum dir_query_id id,
     const char *const *params)
 {
+	struct timespec	nap = { 0, 200 * 1000000L };
 	unsigned int	e;
-	int		attempt;
+	int		attempt, conflicts = 0, reconnects = 0;
 
 	for (attempt = 0; attempt < 2; attempt++) {
-		if (d->db == NULL && dir_connect(d) == -1)
-			return -1;
+		if (d->db == NULL && dir_connect(d) == -1) {
+			/* the connection was lost just now: behind a balancer
+			 * the next try may reach another cluster node */
+			if (attempt == 0 || ++reconnects > 2)
+				return -1;
+			nanosleep(&nap, NULL);
+			attempt--;
+			continue;
+		}
 		if (db_query_exec(&d->q[id], params) == 0)
 			return 0;
 		e = db_query_errno(&d->q[id]);
 		snprintf(d->err, sizeof(d->err), "%s: %s (error %u)",
 		    dir_queries[id].name, db_query_error(&d->q[id]), e);
+		/* Galera: another node wrote the same row first (1213); the
+		 * statement, a transaction of its own, runs again and sees it */
+		if (db_error_is_retryable(e) && ++conflicts < 8) {
+			attempt--;
+			continue;
+		}
 		if (e != CR_SERVER_GONE_ERROR && e != CR_SERVER_LOST &&
 		    e != CR_CONNECTION_ERROR)
 			return -1;

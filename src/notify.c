@@ -26,7 +26,9 @@
  *
  * A row whose worker died (or whose attempts could not be audited) is taken
  * again when its lease expires: delivery is at least once, and the stable
- * DeliveryId lets the recipient drop a duplicate. A slow or dead recipient
+ * DeliveryId lets the recipient drop a duplicate. On a Galera cluster two
+ * nodes racing for the same rows cannot both win: the loser's claim fails
+ * certification (1213) and it simply claims again. A slow or dead recipient
  * holds up only the worker that is calling it, for one call per batch: after
  * a call to a recipient got no answer (refused, timed out), the batch's
  * other rows for that recipient are not tried but handed back, due when the

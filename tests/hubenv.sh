@@ -5,6 +5,7 @@
 #
 # Source after tests/lib.sh. Then:
 #   hubenv_setup                  database, PKI ($P), directory, certificates
+#   hubenv_network                the same without starting a database
 #   hubenv_port ID                the port of institution ID
 #   hubenv_institution ID         start kruispunt-institution ID (data file
 #                                 $T/ID.data, empty unless the test wrote one;
@@ -44,6 +45,12 @@ hubenv_setup() {
 	mariadb_start
 	kp_cleanup_hooks="hubenv_stop_all"
 	trap 'kp_cleanup' EXIT
+	hubenv_network
+}
+
+# The PKI, the endpoints on free ports and the directory, in the database
+# that $KP_TEST_CONF names (tests/galera-env.sh uses it for a cluster).
+hubenv_network() {
 	export KRUISPUNT_DATA_DIR=$top_srcdir
 	"$top_srcdir/tests/make-network-pki" "$P" "$HUBENV_S/institutions.csv"
 	# the endpoints, on free ports
