@@ -651,11 +651,11 @@ report(struct bench *b, struct worker *w, double secs)
 /* Options                                                             */
 /* ------------------------------------------------------------------ */
 
-/* Say how to call the program and exit 2. */
+/* Say how to call the program; exit 0 after -h (stdout), else 2. */
 static void
-usage(void)
+usage_to(FILE *fp, int status)
 {
-	fprintf(stderr,
+	fprintf(fp,
 	    "usage: kruispunt-bench [-S] [-k consult|provide] [-c CONNS] "
 	    "[-n COUNT] [-d SECONDS]\n"
 	    "       [-r|--rate RATE] [-w WARMUP] [-i IDENTITIES | -K KEY -C CERT] "
@@ -666,6 +666,7 @@ usage(void)
 	    "[-T TIMEOUT_MS]\n"
 	    "       [--refused-service S [--refused-every N] "
 	    "[--expect-fault CODE]] [--interval SECONDS] URL\n"
+	    "       kruispunt-bench -h\n"
 	    "  -S              sign each request just before sending it (long runs)\n"
 	    "  -r, --rate R    R requests/s in total, open loop, paced per "
 	    "connection\n"
@@ -682,7 +683,14 @@ usage(void)
 	    "  --interval N    a progress line on stderr every N seconds\n"
 	    "  IDENTITIES: a file with one 'KEY CERT' pair (PEM files) a line\n"
 	    "  exit 0: every answer as expected; 1: errors; 2: usage or set-up\n");
-	exit(2);
+	exit(status);
+}
+
+/* A usage error: the usage on stderr, exit 2. */
+static void
+usage(void)
+{
+	usage_to(stderr, 2);
 }
 
 /* Read the identities file: one "KEY CERT" a line, # comments. */
@@ -738,12 +746,13 @@ parse_args(struct bench *b, int argc, char **argv)
 		{ "refused-every", required_argument, NULL, 'E' },
 		{ "expect-fault", required_argument, NULL, 'F' },
 		{ "interval", required_argument, NULL, 'I' },
+		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 } };
 	const char	*key = NULL, *cert = NULL;
 	char		*slash;
 	int		 ch, count_given = 0;
 
-	while ((ch = getopt_long(argc, argv, "Sk:c:n:d:r:w:i:K:C:o:T:", longopts,
+	while ((ch = getopt_long(argc, argv, "Sk:c:n:d:r:w:i:K:C:o:T:h", longopts,
 	    NULL)) != -1) {
 		switch (ch) {
 		case 'S': b->sign_inline = 1; break;
@@ -785,6 +794,7 @@ parse_args(struct bench *b, int argc, char **argv)
 		case 'E': b->refused_every = atol(optarg); break;
 		case 'F': b->expect_fault = optarg; break;
 		case 'I': b->interval = atof(optarg); break;
+		case 'h': usage_to(stdout, 0); break;
 		default: usage();
 		}
 	}
