@@ -14,15 +14,31 @@
  *
  * By default every request is signed before the clock starts (the pool is
  * the request count), so that the generator's own signing does not compete
- * with the server for the CPU; -S signs each request just before it is sent.
- * With -r the load is open-loop at that many requests per second in total,
- * and latency is measured from the moment a request was due (no coordinated
- * omission); without -r each connection sends its next request as soon as
- * the previous answer is in.
+ * with the server for the CPU; -S signs each request just before it is sent
+ * (needed for runs longer than the signatures' lifetime of 5 minutes).
+ * With -r/--rate the load is open-loop at that many requests per second in
+ * total, paced per connection (each connection sends every CONNS/RATE
+ * seconds; at most CONNS requests are in flight, so a server that cannot
+ * keep up gets the requests back to back, never more at once), and latency
+ * is measured from the moment a request was due (no coordinated omission);
+ * without a rate each connection sends its next request as soon as the
+ * previous answer is in.
  *
- * Prints one summary line of key=value pairs (requests, ok, errors, seconds,
- * rate, p50/p90/p99/max latency in microseconds), then the answers by status
- * and the errors by fault code; -o writes the tickets received, one a line.
+ * A share of the requests can be ones that must be refused: with
+ * --refused-service S every Nth consult (--refused-every N, default 10)
+ * asks for service S, which the senders are not authorised for, and must
+ * get the fault --expect-fault (default NOT_AUTHORIZED); those are counted
+ * as "refused", apart from the errors.
+ *
+ * Prints one summary line of key=value pairs (requests, ok, refused,
+ * errors, seconds, rate, p50/p90/p99/max latency in microseconds), then the
+ * answers by status, the expected refusals and the errors by fault code
+ * (TRANSPORT: no answer; NOT_REFUSED: a request that should have been
+ * refused was answered; NO_TICKET: an answer without a ticket, with
+ * --tickets). -o/--tickets writes the ticket of every answer (data or
+ * fault, warm-up included), one a line. --interval N prints a progress line
+ * to stderr every N seconds. Exit status: 0 when every answer was as
+ * expected, 1 when there was an error, 2 on a usage or set-up problem.
  *
  * Copyright (C) 2026 the kruispunt authors
  * SPDX-License-Identifier: GPL-2.0-or-later
@@ -33,6 +49,7 @@
 #include <getopt.h>
 #include <pthread.h>
 #include <signal.h>
+#include <stdatomic.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -51,6 +68,7 @@
 #define BENCH_MAX_CODES		32
 #define BENCH_MAX_SSINS		256
 #define BENCH_MAX_ANSWER	(4L * 1024 * 1024)
+#define BENCH_CTX_SLOTS		32	/* signing contexts kept per connection (-S) */
 
 enum kind { KIND_CONSULT, KIND_PROVIDE };
 
@@ -82,8 +100,13 @@ struct bench {
 	const char	*quality;
 	const char	*begin;
 	const char	*end;
+	int		 begin_alloc;	/* begin is ours to free */
 	const char	*requester;
 	const char	*legal_basis;
+	const char	*refused_service;	/* every refused_every-th request */
+	long		 refused_every;
+	const char	*expect_fault;		/* the code those must get */
+	double		 interval;		/* progress line every N s; 0: none */
 	char		*ssins[BENCH_MAX_SSINS];
 	int		 nssins;
 	struct identity	 ids[BENCH_MAX_IDS];
@@ -103,6 +126,13 @@ struct bench {
 	pthread_barrier_t go;		/* start_ns and stop_ns are set */
 	int64_t		 start_ns;
 	int64_t		 stop_ns;
+	/* for the progress lines: what all connections did so far */
+	atomic_long	 n_sent;
+	atomic_long	 n_ok;
+	atomic_long	 n_refused;
+	atomic_long	 n_errors;
+	atomic_llong	 max_us;	/* the slowest since the last line */
+	atomic_int	 n_done;	/* connections that ended */
 };
 
 /* What one connection measured. */
@@ -112,10 +142,15 @@ struct worker {
 	pthread_t	 thread;
 	int64_t		*lat_us;
 	long		 nlat;
+	long		 caplat;
 	long		 ok;
+	long		 refused;
 	long		 errors;
 	struct counts	 status;	/* answers, by Status */
+	struct counts	 refusals;	/* expected refusals, by code */
 	struct counts	 faults;	/* errors, by code */
+	struct wsse_ctx	*ctx[BENCH_CTX_SLOTS];	/* -S: by identity */
+	int		 ctx_id[BENCH_CTX_SLOTS];
 	char		**tickets;
 	long		 ntickets;
 	long		 captickets;
@@ -188,6 +223,14 @@ counts_merge(struct counts *dst, const struct counts *src)
 /* Requests                                                            */
 /* ------------------------------------------------------------------ */
 
+/* Is request number n one that must be refused? */
+static int
+must_refuse(const struct bench *b, long n)
+{
+	return b->refused_service != NULL &&
+	    n % b->refused_every == b->refused_every - 1;
+}
+
 /* The unsigned envelope of request number n. */
 static xmlDocPtr
 request_doc(const struct bench *b, long n)
@@ -196,6 +239,8 @@ request_doc(const struct bench *b, long n)
 	xmlNodePtr	 body, req, period, payload, q;
 	const char	*ssin = b->ssins[n % b->nssins];
 	const char	*ns = b->kind == KIND_CONSULT ? KP_NS : KI_NS;
+	const char	*service = must_refuse(b, n) ? b->refused_service :
+			    b->service;
 	char		 id[64];
 
 	snprintf(id, sizeof(id), "bench-%s-%ld", b->run_id, n);
@@ -203,7 +248,7 @@ request_doc(const struct bench *b, long n)
 	if (b->kind == KIND_CONSULT) {
 		req = soapmsg_add(body, KP_NS, "ConsultRequest", NULL);
 		soapmsg_add(req, KP_NS, "MessageId", id);
-		soapmsg_add(req, KP_NS, "Service", b->service);
+		soapmsg_add(req, KP_NS, "Service", service);
 		soapmsg_add(req, KP_NS, "Ssin", ssin);
 		soapmsg_add(req, KP_NS, "Quality", b->quality);
 	} else {
@@ -211,7 +256,7 @@ request_doc(const struct bench *b, long n)
 		soapmsg_add(req, KI_NS, "Ticket", id);
 		soapmsg_add(req, KI_NS, "Requester", b->requester);
 		soapmsg_add(req, KI_NS, "RequesterQuality", b->quality);
-		soapmsg_add(req, KI_NS, "Service", b->service);
+		soapmsg_add(req, KI_NS, "Service", service);
 		soapmsg_add(req, KI_NS, "Ssin", ssin);
 	}
 	period = soapmsg_add(req, ns, "Period", NULL);
@@ -237,6 +282,7 @@ identity_ctx(const struct identity *id)
 	wsse_options_default(&o);
 	o.key_file = id->key;
 	o.cert_file = id->cert;
+	o.cert_cache = 4;		/* signing only: no certificates to keep */
 	if ((ctx = wsse_ctx_new(&o, err, sizeof(err))) == NULL) {
 		fprintf(stderr, "kruispunt-bench: %s: %s\n", id->key, err);
 		exit(1);
@@ -336,30 +382,91 @@ keep_ticket(struct worker *w, const char *ticket)
 	w->tickets[w->ntickets++] = xstrdup(ticket);
 }
 
-/* Classify an answer: ok (by Status) or an error (by fault code). */
+/* Count an error (by code). */
 static void
-classify(struct worker *w, const struct forward_reply *r, int measured)
+count_error(struct worker *w, const char *code)
 {
-	char	code[40], ticket[64];
+	w->errors++;
+	counts_add(&w->faults, code);
+	atomic_fetch_add(&w->b->n_errors, 1);
+}
 
+/*
+ * Classify the answer to request n: ok (by Status), an expected refusal
+ * (by fault code), or an error (by fault code; NOT_REFUSED when a request
+ * that must be refused was answered; NO_TICKET when an answer carries no
+ * ticket and tickets are kept). Warm-up answers (!measured) are not
+ * counted, but their tickets are kept.
+ */
+static void
+classify(struct worker *w, long n, const struct forward_reply *r,
+    int measured)
+{
+	struct bench	*b = w->b;
+	char		 code[40], ticket[64];
+	int		 has_ticket;
+
+	has_ticket = xml_text(r->body, "Ticket", ticket, sizeof(ticket)) == 0;
+	if (has_ticket && b->tickets_path != NULL)
+		keep_ticket(w, ticket);
+	if (!measured)
+		return;
 	if (r->status == 200) {
 		if (xml_text(r->body, "Status", code, sizeof(code)) == -1)
 			snprintf(code, sizeof(code), "(none)");
-		if (measured) {
-			w->ok++;
-			counts_add(&w->status, code);
+	} else if (xml_text(r->body, "Code", code, sizeof(code)) == -1)
+		snprintf(code, sizeof(code), "HTTP_%d", r->status);
+	if (!has_ticket && b->tickets_path != NULL)
+		count_error(w, "NO_TICKET");
+	else if (must_refuse(b, n)) {
+		if (r->status == 200)
+			count_error(w, "NOT_REFUSED");
+		else if (strcmp(code, b->expect_fault) != 0)
+			count_error(w, code);
+		else {
+			w->refused++;
+			counts_add(&w->refusals, code);
+			atomic_fetch_add(&b->n_refused, 1);
 		}
-	} else {
-		if (xml_text(r->body, "Code", code, sizeof(code)) == -1)
-			snprintf(code, sizeof(code), "HTTP_%d", r->status);
-		if (measured) {
-			w->errors++;
-			counts_add(&w->faults, code);
-		}
+	} else if (r->status == 200) {
+		w->ok++;
+		counts_add(&w->status, code);
+		atomic_fetch_add(&b->n_ok, 1);
+	} else
+		count_error(w, code);
+}
+
+/* Keep a latency; the progress lines' maximum too. */
+static void
+keep_latency(struct worker *w, int64_t us)
+{
+	long long	max;
+
+	if (w->nlat == w->caplat) {
+		w->caplat = w->caplat ? w->caplat * 2 : 4096;
+		w->lat_us = xreallocarray(w->lat_us, (size_t)w->caplat,
+		    sizeof(*w->lat_us));
 	}
-	if (w->b->tickets_path != NULL && xml_text(r->body, "Ticket", ticket,
-	    sizeof(ticket)) == 0)
-		keep_ticket(w, ticket);
+	w->lat_us[w->nlat++] = us;
+	atomic_fetch_add(&w->b->n_sent, 1);
+	max = atomic_load(&w->b->max_us);
+	while (us > max && !atomic_compare_exchange_weak(&w->b->max_us, &max,
+	    us))
+		;
+}
+
+/* The signing context of identity i, kept in a small per-connection cache. */
+static struct wsse_ctx *
+worker_ctx(struct worker *w, int i)
+{
+	int	slot = i % BENCH_CTX_SLOTS;
+
+	if (w->ctx[slot] == NULL || w->ctx_id[slot] != i) {
+		wsse_ctx_free(w->ctx[slot]);
+		w->ctx[slot] = identity_ctx(&w->b->ids[i]);
+		w->ctx_id[slot] = i;
+	}
+	return w->ctx[slot];
 }
 
 /* Take the next request number; -1 when all are taken. */
@@ -387,8 +494,8 @@ worker_thread(void *arg)
 	struct request		 req, warm;
 	struct wsse_ctx		*ctx = NULL;
 	int64_t			 due, t0, t1, interval = 0;
-	long			 n, k = 0;
-	int			 i, ident = -1;
+	long			 n, k = 0, wn;
+	int			 i;
 	char			 err[256];
 
 	memset(&fo, 0, sizeof(fo));
@@ -397,16 +504,16 @@ worker_thread(void *arg)
 	fo.max_response = BENCH_MAX_ANSWER;
 	fo.ca_file = b->ca;
 	f = forward_new(&fo);
-	w->lat_us = xcalloc((size_t)b->count, sizeof(*w->lat_us));
 	/* warm-up: open the connection (TLS handshake) and fill caches */
 	for (i = 0; i < b->warmup; i++) {
 		ctx = identity_ctx(&b->ids[w->index % b->nids]);
-		request_sign(b, ctx, b->count + w->index * 100L + i, &warm);
+		wn = b->count + w->index * 100L + i;
+		request_sign(b, ctx, wn, &warm);
 		wsse_ctx_free(ctx);
 		ctx = NULL;
 		if (forward_call(f, b->url, b->action, 11, warm.body, warm.len,
 		    &r, err, sizeof(err)) == 0) {
-			classify(w, &r, 0);
+			classify(w, wn, &r, 0);
 			forward_reply_clear(&r);
 		}
 		free(warm.body);
@@ -426,12 +533,8 @@ worker_thread(void *arg)
 		if (t0 >= b->stop_ns || now_ns() >= b->stop_ns)
 			break;
 		if (b->sign_inline) {
-			if (ident != (int)(n % b->nids)) {
-				wsse_ctx_free(ctx);
-				ident = (int)(n % b->nids);
-				ctx = identity_ctx(&b->ids[ident]);
-			}
-			request_sign(b, ctx, n, &req);
+			request_sign(b, worker_ctx(w, (int)(n % b->nids)), n,
+			    &req);
 			if (b->rate <= 0)
 				t0 = now_ns();
 		} else
@@ -439,22 +542,23 @@ worker_thread(void *arg)
 		if (forward_call(f, b->url, b->action, 11, req.body, req.len, &r,
 		    err, sizeof(err)) == 0) {
 			t1 = now_ns();
-			classify(w, &r, 1);
+			classify(w, n, &r, 1);
 			forward_reply_clear(&r);
 		} else {
 			t1 = now_ns();
-			w->errors++;
-			counts_add(&w->faults, "TRANSPORT");
+			count_error(w, "TRANSPORT");
 			if (k == 0 || w->errors < 4)
 				fprintf(stderr, "kruispunt-bench: %s\n", err);
 		}
-		w->lat_us[w->nlat++] = (t1 - t0) / 1000;
+		keep_latency(w, (t1 - t0) / 1000);
 		k++;
 		if (b->sign_inline)
 			free(req.body);
 	}
-	wsse_ctx_free(ctx);
+	for (i = 0; i < BENCH_CTX_SLOTS; i++)
+		wsse_ctx_free(w->ctx[i]);
 	forward_free(f);
+	atomic_fetch_add(&b->n_done, 1);
 	return NULL;
 }
 
@@ -491,13 +595,14 @@ percentile(const int64_t *v, long n, double p)
 static int
 report(struct bench *b, struct worker *w, double secs)
 {
-	struct counts	 status, faults;
+	struct counts	 status, refusals, faults;
 	int64_t		*all;
-	long		 n = 0, ok = 0, errors = 0, k;
+	long		 n = 0, ok = 0, refused = 0, errors = 0, k;
 	int		 i;
 	FILE		*fp;
 
 	memset(&status, 0, sizeof(status));
+	memset(&refusals, 0, sizeof(refusals));
 	memset(&faults, 0, sizeof(faults));
 	for (i = 0; i < b->conns; i++)
 		n += w[i].nlat;
@@ -506,19 +611,24 @@ report(struct bench *b, struct worker *w, double secs)
 		memcpy(all + n, w[i].lat_us, (size_t)w[i].nlat * sizeof(*all));
 		n += w[i].nlat;
 		ok += w[i].ok;
+		refused += w[i].refused;
 		errors += w[i].errors;
 		counts_merge(&status, &w[i].status);
+		counts_merge(&refusals, &w[i].refusals);
 		counts_merge(&faults, &w[i].faults);
 	}
-	qsort(all, (size_t)n, sizeof(*all), cmp64);
-	printf("requests=%ld ok=%ld errors=%ld seconds=%.3f rate=%.1f "
-	    "p50_us=%lld p90_us=%lld p99_us=%lld max_us=%lld\n", n, ok, errors,
-	    secs, secs > 0 ? (double)n / secs : 0.0,
+	if (n > 1)
+		qsort(all, (size_t)n, sizeof(*all), cmp64);
+	printf("requests=%ld ok=%ld refused=%ld errors=%ld seconds=%.3f "
+	    "rate=%.1f p50_us=%lld p90_us=%lld p99_us=%lld max_us=%lld\n", n,
+	    ok, refused, errors, secs, secs > 0 ? (double)n / secs : 0.0,
 	    (long long)percentile(all, n, 50), (long long)percentile(all, n, 90),
 	    (long long)percentile(all, n, 99),
 	    (long long)(n ? all[n - 1] : 0));
 	for (i = 0; i < status.ncodes; i++)
 		printf("status %s=%ld\n", status.code[i], status.n[i]);
+	for (i = 0; i < refusals.ncodes; i++)
+		printf("refused %s=%ld\n", refusals.code[i], refusals.n[i]);
 	for (i = 0; i < faults.ncodes; i++)
 		printf("error %s=%ld\n", faults.code[i], faults.n[i]);
 	free(all);
@@ -541,21 +651,46 @@ report(struct bench *b, struct worker *w, double secs)
 /* Options                                                             */
 /* ------------------------------------------------------------------ */
 
-/* Say how to call the program and exit 2. */
+/* Say how to call the program; exit 0 after -h (stdout), else 2. */
 static void
-usage(void)
+usage_to(FILE *fp, int status)
 {
-	fprintf(stderr,
+	fprintf(fp,
 	    "usage: kruispunt-bench [-S] [-k consult|provide] [-c CONNS] "
 	    "[-n COUNT] [-d SECONDS]\n"
-	    "       [-r RATE] [-w WARMUP] [-i IDENTITIES | -K KEY -C CERT] "
+	    "       [-r|--rate RATE] [-w WARMUP] [-i IDENTITIES | -K KEY -C CERT] "
 	    "[--ca FILE]\n"
 	    "       [--service S] [--quality Q] [--ssin A,B,...] "
 	    "[--period BEGIN/END]\n"
-	    "       [--requester ID] [--legal-basis TEXT] [-o TICKETS] "
-	    "[-T TIMEOUT_MS] URL\n"
-	    "  IDENTITIES: a file with one 'KEY CERT' pair (PEM files) a line\n");
-	exit(2);
+	    "       [--requester ID] [--legal-basis TEXT] [-o|--tickets FILE] "
+	    "[-T TIMEOUT_MS]\n"
+	    "       [--refused-service S [--refused-every N] "
+	    "[--expect-fault CODE]] [--interval SECONDS] URL\n"
+	    "       kruispunt-bench -h\n"
+	    "  -S              sign each request just before sending it (long runs)\n"
+	    "  -r, --rate R    R requests/s in total, open loop, paced per "
+	    "connection\n"
+	    "  -n COUNT        at most COUNT requests (default 10000; with -S and "
+	    "a rate:\n"
+	    "                  rate x seconds + CONNS)\n"
+	    "  -o, --tickets F the ticket of every answer, one a line\n"
+	    "  --refused-service S  every Nth request (--refused-every, default "
+	    "10) asks\n"
+	    "                  for S and must get fault CODE (--expect-fault, "
+	    "default\n"
+	    "                  NOT_AUTHORIZED): counted as refused, not as an "
+	    "error\n"
+	    "  --interval N    a progress line on stderr every N seconds\n"
+	    "  IDENTITIES: a file with one 'KEY CERT' pair (PEM files) a line\n"
+	    "  exit 0: every answer as expected; 1: errors; 2: usage or set-up\n");
+	exit(status);
+}
+
+/* A usage error: the usage on stderr, exit 2. */
+static void
+usage(void)
+{
+	usage_to(stderr, 2);
 }
 
 /* Read the identities file: one "KEY CERT" a line, # comments. */
@@ -605,12 +740,19 @@ parse_args(struct bench *b, int argc, char **argv)
 		{ "period", required_argument, NULL, 'P' },
 		{ "requester", required_argument, NULL, 'R' },
 		{ "legal-basis", required_argument, NULL, 'L' },
+		{ "rate", required_argument, NULL, 'r' },
+		{ "tickets", required_argument, NULL, 'o' },
+		{ "refused-service", required_argument, NULL, 'X' },
+		{ "refused-every", required_argument, NULL, 'E' },
+		{ "expect-fault", required_argument, NULL, 'F' },
+		{ "interval", required_argument, NULL, 'I' },
+		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 } };
 	const char	*key = NULL, *cert = NULL;
 	char		*slash;
-	int		 ch;
+	int		 ch, count_given = 0;
 
-	while ((ch = getopt_long(argc, argv, "Sk:c:n:d:r:w:i:K:C:o:T:", longopts,
+	while ((ch = getopt_long(argc, argv, "Sk:c:n:d:r:w:i:K:C:o:T:h", longopts,
 	    NULL)) != -1) {
 		switch (ch) {
 		case 'S': b->sign_inline = 1; break;
@@ -623,7 +765,7 @@ parse_args(struct bench *b, int argc, char **argv)
 				usage();
 			break;
 		case 'c': b->conns = atoi(optarg); break;
-		case 'n': b->count = atol(optarg); break;
+		case 'n': b->count = atol(optarg); count_given = 1; break;
 		case 'd': b->duration = atof(optarg); break;
 		case 'r': b->rate = atof(optarg); break;
 		case 'w': b->warmup = atoi(optarg); break;
@@ -637,7 +779,10 @@ parse_args(struct bench *b, int argc, char **argv)
 		case 'q': b->quality = optarg; break;
 		case 'p': read_ssins(b, optarg); break;
 		case 'P':
+			if (b->begin_alloc)
+				free((char *)b->begin);
 			b->begin = xstrdup(optarg);
+			b->begin_alloc = 1;
 			if ((slash = strchr(b->begin, '/')) != NULL) {
 				*slash = '\0';
 				b->end = slash[1] ? slash + 1 : NULL;
@@ -645,6 +790,11 @@ parse_args(struct bench *b, int argc, char **argv)
 			break;
 		case 'R': b->requester = optarg; break;
 		case 'L': b->legal_basis = optarg; break;
+		case 'X': b->refused_service = optarg; break;
+		case 'E': b->refused_every = atol(optarg); break;
+		case 'F': b->expect_fault = optarg; break;
+		case 'I': b->interval = atof(optarg); break;
+		case 'h': usage_to(stdout, 0); break;
 		default: usage();
 		}
 	}
@@ -656,16 +806,81 @@ parse_args(struct bench *b, int argc, char **argv)
 		b->ids[b->nids].cert = xstrdup(cert);
 		b->nids++;
 	}
+	/* signed as they go at a steady rate: enough for the whole duration */
+	if (!count_given && b->sign_inline && b->rate > 0 &&
+	    b->rate * b->duration <= 100000000)
+		b->count = (long)(b->rate * b->duration) + b->conns;
 	if (b->nids == 0 || b->nssins == 0 || b->conns < 1 ||
 	    b->conns > BENCH_MAX_CONNS || b->count < 1 ||
 	    b->count > 100000000 || b->duration <= 0 || b->duration > 86400 ||
-	    b->rate < 0 || b->warmup < 0 || b->warmup > 100)
+	    b->rate < 0 || b->warmup < 0 || b->warmup > 100 ||
+	    b->refused_every < 1 || b->interval < 0 || b->interval > 86400)
 		usage();
 }
 
 /* ------------------------------------------------------------------ */
 /* main                                                                */
 /* ------------------------------------------------------------------ */
+
+/* Print a progress line every b->interval seconds until the connections
+ * have all ended: the counts so far, the rate and the slowest answer of
+ * the last interval. */
+static void
+progress(struct bench *b)
+{
+	int64_t	next = b->start_ns, t;
+	long	sent, last = 0;
+	double	secs;
+
+	for (;;) {
+		next += (int64_t)(b->interval * 1e9);
+		/* wake every 0.1 s to notice the end */
+		while ((t = now_ns()) < next &&
+		    atomic_load(&b->n_done) < b->conns)
+			sleep_until(t + 100000000 < next ? t + 100000000 : next);
+		if (atomic_load(&b->n_done) >= b->conns)
+			return;
+		sent = atomic_load(&b->n_sent);
+		secs = (double)(now_ns() - b->start_ns) / 1e9;
+		fprintf(stderr, "kruispunt-bench: t=%.0fs requests=%ld ok=%ld "
+		    "refused=%ld errors=%ld rate=%.1f max_ms=%.1f\n", secs, sent,
+		    atomic_load(&b->n_ok), atomic_load(&b->n_refused),
+		    atomic_load(&b->n_errors), (double)(sent - last) /
+		    b->interval, (double)atomic_exchange(&b->max_us, 0) / 1000);
+		last = sent;
+	}
+}
+
+/* Free what main() allocated (so that LeakSanitizer sees no leak). */
+static void
+bench_free(struct bench *b, struct worker *w)
+{
+	long	k;
+	int	i;
+
+	for (i = 0; i < b->conns; i++) {
+		for (k = 0; k < w[i].ntickets; k++)
+			free(w[i].tickets[k]);
+		free(w[i].tickets);
+		free(w[i].lat_us);
+	}
+	free(w);
+	for (k = 0; b->pool != NULL && k < b->count; k++)
+		free(b->pool[k].body);
+	free(b->pool);
+	for (i = 0; i < b->nids; i++) {
+		free(b->ids[i].key);
+		free(b->ids[i].cert);
+	}
+	for (i = 0; i < b->nssins; i++)
+		free(b->ssins[i]);
+	if (b->begin_alloc)
+		free((char *)b->begin);
+	pthread_barrier_destroy(&b->ready);
+	pthread_barrier_destroy(&b->go);
+	pthread_mutex_destroy(&b->mtx);
+	free(b);
+}
 
 /* Parse, sign, run the connections, report. */
 int
@@ -676,7 +891,7 @@ main(int argc, char **argv)
 	struct sigaction sa;
 	char		 err[256];
 	double		 secs, signsecs = 0;
-	int		 i;
+	int		 i, rc;
 
 	b->kind = KIND_CONSULT;
 	b->conns = 8;
@@ -690,6 +905,8 @@ main(int argc, char **argv)
 	b->end = "2025-12-31";
 	b->requester = "0200000142";
 	b->legal_basis = "ISC deliberation 26/021 (sickness benefits)";
+	b->refused_every = 10;
+	b->expect_fault = "NOT_AUTHORIZED";
 	parse_args(b, argc, argv);
 	b->action = b->kind == KIND_CONSULT ? KP_NS "#Consult" :
 	    KI_NS "#ProvideData";
@@ -727,8 +944,13 @@ main(int argc, char **argv)
 	b->start_ns = now_ns();
 	b->stop_ns = b->start_ns + (int64_t)(b->duration * 1e9);
 	pthread_barrier_wait(&b->go);
+	if (b->interval > 0)
+		progress(b);
 	for (i = 0; i < b->conns; i++)
 		pthread_join(w[i].thread, NULL);
 	secs = (double)(now_ns() - b->start_ns) / 1e9;
-	return report(b, w, secs);
+	rc = report(b, w, secs);
+	fflush(stdout);
+	bench_free(b, w);
+	return rc;
 }

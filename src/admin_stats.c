@@ -599,7 +599,8 @@ stats_exchanges_totals(struct stats_table *t, size_t *ps, size_t *pe)
 	}
 	n1 = t->nrows - nd;
 	tmp = xreallocarray(NULL, n1 + 1, sizeof(*tmp));
-	memcpy(tmp, t->rows + nd, n1 * sizeof(*tmp));
+	if (n1 > 0)	/* t->rows is NULL when there is no row */
+		memcpy(tmp, t->rows + nd, n1 * sizeof(*tmp));
 	if (n1 > 1)
 		qsort(tmp, n1, sizeof(*tmp), stats_row_cmp_service);
 	*ps = t->nrows;

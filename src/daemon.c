@@ -5,7 +5,8 @@
  * thread starts) and taken by one thread with sigwait(): SIGTERM and SIGINT
  * call stop (the server finishes the exchanges in flight), SIGHUP calls
  * reload. SIGPIPE is ignored: a peer closing mid-write must not kill the
- * process.
+ * process. The signal thread is joined before the program frees what the
+ * hooks use and exits (daemon_signals_stop).
  *
  * Copyright (C) 2026 the kruispunt authors
  * SPDX-License-Identifier: GPL-2.0-or-later
@@ -18,6 +19,7 @@
 #include <fcntl.h>
 #include <pthread.h>
 #include <signal.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -31,6 +33,11 @@ struct sigthread {
 	void	(*reload)(void *);
 	void	*arg;
 };
+
+static pthread_t	sig_thread;
+static int		sig_started;
+static atomic_int	sig_quit;	/* daemon_signals_stop: end quietly */
+static atomic_int	sig_done;	/* the signal thread left its loop */
 
 /* Detach from the terminal; 0 in the daemon, -1 on failure. */
 int
@@ -108,6 +115,8 @@ daemon_sigwait(void *arg)
 	for (;;) {
 		if (sigwait(&set, &sig) != 0)
 			continue;
+		if (atomic_load(&sig_quit))
+			break;
 		if (sig == SIGHUP) {
 			log_info("SIGHUP: reloading");
 			t->reload(t->arg);
@@ -118,6 +127,7 @@ daemon_sigwait(void *arg)
 		t->stop(t->arg);
 		break;
 	}
+	atomic_store(&sig_done, 1);
 	free(t);
 	return NULL;
 }
@@ -138,6 +148,22 @@ daemon_signals_start(void (*stop)(void *), void (*reload)(void *), void *arg)
 		free(t);
 		return -1;
 	}
-	pthread_detach(th);
+	sig_thread = th;
+	sig_started = 1;
 	return 0;
+}
+
+/* Join the signal thread: it has ended after SIGTERM/SIGINT, or is told
+ * to end now (without calling a hook). From the thread that started it. */
+void
+daemon_signals_stop(void)
+{
+	if (!sig_started)
+		return;
+	if (!atomic_load(&sig_done)) {
+		atomic_store(&sig_quit, 1);
+		pthread_kill(sig_thread, SIGTERM);
+	}
+	pthread_join(sig_thread, NULL);
+	sig_started = 0;
 }

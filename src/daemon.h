@@ -12,5 +12,6 @@ int	daemon_pidfile(const char *path);
 void	daemon_signals_block(void);
 int	daemon_signals_start(void (*stop)(void *), void (*reload)(void *),
 	    void *arg);
+void	daemon_signals_stop(void);
 
 #endif

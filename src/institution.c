@@ -1377,12 +1377,16 @@ reload_hook(void *arg)
 int
 institution_run(struct institution *inst)
 {
+	int	rc;
+
 	daemon_signals_block();
 	if (daemon_signals_start(stop_hook, reload_hook, inst) != 0) {
 		log_warnx("cannot start the signal thread");
 		return -1;
 	}
-	return server_run(inst->server) == 0 ? 0 : -1;
+	rc = server_run(inst->server) == 0 ? 0 : -1;
+	daemon_signals_stop();
+	return rc;
 }
 
 /* Free everything (after institution_run returned). */

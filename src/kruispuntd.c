@@ -80,6 +80,7 @@ serve(struct kp_config *cf, int foreground)
 	    PACKAGE_VERSION, cf->hub_node, cf->tls_enabled ? "https" : "http",
 	    cf->hub_listen, server_port(srv), cf->hub_workers);
 	server_run(srv);
+	daemon_signals_stop();
 	server_free(srv);
 	hub_free(hub);
 	if (cf->hub_pid_file != NULL)

@@ -11,7 +11,8 @@
 #                                 $T/ID.data, empty unless the test wrote one;
 #                                 mutation log $T/ID.mutations; log $T/ID.log)
 #   hubenv_institution_stop ID [SIGNAL]
-#   hubenv_hub [CONF_LINES]       start kruispuntd (extra configuration lines
+#   hubenv_hub [CONF_LINES]       start kruispuntd (HUBENV_WORKERS workers, 4
+#                                 by default; extra configuration lines
 #                                 appended; HUBENV_TLS replaces the [tls]
 #                                 section's "enabled = no"); sets HUB_PID,
 #                                 HUB_URL, HUB_PORT
@@ -117,7 +118,7 @@ hubenv_hub() {
 [hub]
 node = test-hub
 port = $HUB_PORT
-workers = 4
+workers = ${HUBENV_WORKERS:-4}
 [tls]
 ${HUBENV_TLS:-enabled = no}
 [signing]
