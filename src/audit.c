@@ -5,7 +5,8 @@
  * Workers call audit_append(), which queues the record and waits. One writer
  * thread takes everything queued, gives each record the node's next sequence
  * number and chains it (prev_hash = the hash of the record before), writes
- * the whole batch in one transaction of multi-row INSERTs, commits, and only
+ * the whole batch in one transaction (one prepared INSERT per table executed
+ * for all its rows: dbbulk.h), commits, and only
  * then wakes the workers: a worker never sends an answer whose record is not
  * committed. Under load the batch grows and one commit (one log flush)
  * serves many exchanges. audit_append_group() queues records that must be
