@@ -19,6 +19,7 @@
 #include "envelope.h"
 #include "soapmsg.h"
 #include "xmalloc.h"
+#include "xmlout.h"
 
 /* A new envelope with an empty Header and Body; *body gets the Body. */
 xmlDocPtr
@@ -153,13 +154,16 @@ soapmsg_text(xmlNodePtr n, const char *ns, const char *name, char *buf,
 	return buf;
 }
 
-/* Serialise a document (UTF-8, no indentation); out is malloc'ed. */
+/* Serialise a document (UTF-8, no indentation); out is malloc'ed. The
+ * fast writer of xmlout.c, or libxml2 for what it leaves. */
 int
 soapmsg_serialize(xmlDocPtr doc, char **out, size_t *len)
 {
 	xmlChar	*mem = NULL;
 	int	 n = 0;
 
+	if (xmlout_doc(doc, out, len) == 0)
+		return 0;
 	xmlDocDumpMemoryEnc(doc, &mem, &n, "UTF-8");
 	if (mem == NULL)
 		return -1;
