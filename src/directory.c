@@ -54,6 +54,7 @@ enum dir_query_id {
 	Q_UNREGISTER,
 	Q_REGISTER,		/* from here: inserts, no lookup to EXPLAIN */
 	Q_MESSAGE_SEEN,
+	Q_PURGE_SEEN,
 	Q_COUNT
 };
 
@@ -113,6 +114,9 @@ static const struct {
 	    "INSERT INTO message_seen (sender, message_id, expires_at) VALUES "
 	    "(?, ?, ?) ON DUPLICATE KEY UPDATE expires_at = IF(expires_at < "
 	    "UTC_TIMESTAMP(6), VALUES(expires_at), expires_at)" },
+	[Q_PURGE_SEEN] = { "forget expired MessageIds",
+	    "DELETE FROM message_seen WHERE expires_at < UTC_TIMESTAMP(6) "
+	    "ORDER BY expires_at LIMIT " DIR_PURGE_LIMIT_TEXT },
 };
 
 /* Where the rows of statement id come from: the cache or the server. */
@@ -759,6 +763,23 @@ directory_message_seen(struct directory *d, const char *sender,
 	if (dir_write(d, Q_MESSAGE_SEEN, p, &n) == -1)
 		return -1;
 	return n > 0 ? 1 : 0;
+}
+
+/*
+ * Forget MessageIds whose time is up (a message that old is refused as
+ * EXPIRED before its MessageId is looked at): at most DIR_PURGE_LIMIT rows,
+ * oldest first along the expiry index, in a transaction of their own so
+ * that no lock is held for long; the number removed, or -1.
+ */
+long
+directory_purge_seen(struct directory *d)
+{
+	const char *const	p[1] = { NULL };
+	unsigned long long	n;
+
+	if (dir_write(d, Q_PURGE_SEEN, p, &n) == -1)
+		return -1;
+	return (long)n;
 }
 
 /* ------------------------------------------------------------------ */

@@ -76,6 +76,10 @@ int	directory_list(struct directory *, const char *ssin,
 	    const char *begin, const char *end), void *arg);
 int	directory_message_seen(struct directory *, const char *sender,
 	    const char *message_id, const char *expires);
+/* Expired MessageIds removed by one directory_purge_seen() at most. */
+#define DIR_PURGE_LIMIT		1000
+#define DIR_PURGE_LIMIT_TEXT	"1000"
+long	directory_purge_seen(struct directory *);
 
 /* The request-path lookups, for tests that EXPLAIN them. */
 size_t	directory_query_count(void);

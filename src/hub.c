@@ -29,6 +29,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include <libxml/xmlschemas.h>
 
@@ -70,7 +71,16 @@ struct hub {
 	atomic_int		 reload;
 	atomic_ulong		 exchanges;
 	atomic_ulong		 refused[KP_ERROR_COUNT];
+	/* the thread that forgets expired MessageIds (hub_purge_main()) */
+	pthread_t		 purge_thread;
+	pthread_mutex_t		 purge_lock;
+	pthread_cond_t		 purge_cv;
+	int			 purge_started, purge_stop;
+	atomic_ulong		 purged;
 };
+
+#define HUB_PURGE_INTERVAL	1	/* seconds between purges of message_seen */
+#define HUB_PURGE_ROUNDS	100	/* statements per purge at most */
 
 struct hub_worker {
 	struct hub		*hub;
@@ -170,6 +180,53 @@ hub_schema_error(void *ctx, const char *fmt, ...)
 	w->schema_error[strcspn(w->schema_error, "\n")] = '\0';
 }
 
+/*
+ * Forget expired MessageIds (message_seen would otherwise grow by one row
+ * per exchange forever): once a second, on a connection of its own, delete
+ * them in statements of DIR_PURGE_LIMIT rows until fewer are left. Every
+ * node of a cluster does this; two purges that meet only delete less each.
+ * A failure is logged (once a minute at most) and tried again a second
+ * later; the request path never waits for it.
+ */
+static void *
+hub_purge_main(void *arg)
+{
+	struct hub		*h = arg;
+	struct directory	*dir = NULL;
+	struct timespec		 until;
+	char			 err[512];
+	time_t			 warned = 0, now;
+	long			 n = 0;
+	int			 rounds;
+
+	pthread_mutex_lock(&h->purge_lock);
+	while (!h->purge_stop) {
+		clock_gettime(CLOCK_REALTIME, &until);
+		until.tv_sec += HUB_PURGE_INTERVAL;
+		pthread_cond_timedwait(&h->purge_cv, &h->purge_lock, &until);
+		if (h->purge_stop)
+			break;
+		pthread_mutex_unlock(&h->purge_lock);
+		if (dir == NULL)
+			dir = directory_open(h->cf, err, sizeof(err));
+		for (rounds = 0; dir != NULL && rounds < HUB_PURGE_ROUNDS &&
+		    (n = directory_purge_seen(dir)) >= 0; rounds++) {
+			atomic_fetch_add(&h->purged, (unsigned long)n);
+			if (n < DIR_PURGE_LIMIT)
+				break;
+		}
+		if ((dir == NULL || n < 0) && (now = time(NULL)) - warned >= 60) {
+			log_warnx("expired MessageIds not purged: %s",
+			    dir == NULL ? err : directory_error(dir));
+			warned = now;
+		}
+		pthread_mutex_lock(&h->purge_lock);
+	}
+	pthread_mutex_unlock(&h->purge_lock);
+	directory_close(dir);
+	return NULL;
+}
+
 /* Set up what the workers share; NULL with err. */
 struct hub *
 hub_new(const struct kp_config *cf, char *err, size_t errlen)
@@ -218,6 +275,13 @@ hub_new(const struct kp_config *cf, char *err, size_t errlen)
 	if ((h->notify = notify_start(cf, h->audit, h->replay, err, errlen)) ==
 	    NULL)
 		goto fail;
+	pthread_mutex_init(&h->purge_lock, NULL);
+	pthread_cond_init(&h->purge_cv, NULL);
+	if (pthread_create(&h->purge_thread, NULL, hub_purge_main, h) != 0) {
+		snprintf(err, errlen, "cannot start the MessageId purge thread");
+		goto fail;
+	}
+	h->purge_started = 1;
 	return h;
 fail:
 	hub_free(h);
@@ -230,6 +294,13 @@ hub_free(struct hub *h)
 {
 	if (h == NULL)
 		return;
+	if (h->purge_started) {
+		pthread_mutex_lock(&h->purge_lock);
+		h->purge_stop = 1;
+		pthread_cond_signal(&h->purge_cv);
+		pthread_mutex_unlock(&h->purge_lock);
+		pthread_join(h->purge_thread, NULL);
+	}
 	notify_stop(h->notify);
 	audit_close(h->audit);
 	if (h->replay != NULL)
@@ -1014,6 +1085,13 @@ hub_metrics(struct hub *h, struct server_reply *reply)
 		n += (size_t)snprintf(buf + n, sizeof(buf) - n,
 		    "kruispunt_refusals_total{code=\"%s\"} %lu\n",
 		    kp_strerror((enum kp_error)i), atomic_load(&h->refused[i]));
+	if (n < sizeof(buf))
+		snprintf(buf + n, sizeof(buf) - n,
+		    "# HELP kruispunt_message_ids_purged_total Expired "
+		    "MessageIds removed from message_seen by this node.\n"
+		    "# TYPE kruispunt_message_ids_purged_total counter\n"
+		    "kruispunt_message_ids_purged_total %lu\n",
+		    atomic_load(&h->purged));
 	server_reply_text(reply, 200, "text/plain; version=0.0.4", buf);
 }
 

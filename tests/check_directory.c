@@ -218,6 +218,57 @@ test_lookups(void)
 	CU_ASSERT_EQUAL(directory_ping(dir), 0);
 }
 
+/* A count from SQL, or -1. */
+static long
+count(const char *sql)
+{
+	MYSQL_RES	*r;
+	MYSQL_ROW	 row;
+	long		 n = -1;
+
+	if (mysql_query(db, sql) != 0 || (r = mysql_store_result(db)) == NULL)
+		return -1;
+	if ((row = mysql_fetch_row(r)) != NULL && row[0] != NULL)
+		n = atol(row[0]);
+	mysql_free_result(r);
+	return n;
+}
+
+static void
+test_purge_seen(void)
+{
+	char	q[256];
+	int	i;
+
+	CU_ASSERT_EQUAL_FATAL(mysql_query(db, "DELETE FROM message_seen"), 0);
+	/* 2,500 expired MessageIds (synthetic senders), 3 still current */
+	for (i = 0; i < 2500; i += 500) {
+		snprintf(q, sizeof(q), "INSERT INTO message_seen SELECT '%s', "
+		    "CONCAT('old-', seq), UTC_TIMESTAMP(6) - INTERVAL seq SECOND "
+		    "FROM seq_%d_to_%d", FUND1, i + 1, i + 500);
+		CU_ASSERT_EQUAL_FATAL(mysql_query(db, q), 0);
+	}
+	CU_ASSERT_EQUAL(directory_message_seen(dir, FUND2, "new-1",
+	    "2099-01-01 00:00:00.000000"), 1);
+	CU_ASSERT_EQUAL(directory_message_seen(dir, FUND2, "new-2",
+	    "2099-01-01 00:00:00.000000"), 1);
+	CU_ASSERT_EQUAL(directory_message_seen(dir, FUND1, "old-7",
+	    "2099-01-01 00:00:00.000000"), 1);	/* an expired one, reused */
+	CU_ASSERT_EQUAL(count("SELECT COUNT(*) FROM message_seen"), 2502);
+	CU_ASSERT_EQUAL(directory_purge_seen(dir), DIR_PURGE_LIMIT);
+	CU_ASSERT_EQUAL(directory_purge_seen(dir), DIR_PURGE_LIMIT);
+	CU_ASSERT_EQUAL(directory_purge_seen(dir), 499);
+	CU_ASSERT_EQUAL(directory_purge_seen(dir), 0);
+	CU_ASSERT_EQUAL(count("SELECT COUNT(*) FROM message_seen"), 3);
+	CU_ASSERT_EQUAL(count("SELECT COUNT(*) FROM message_seen WHERE "
+	    "message_id IN ('new-1', 'new-2', 'old-7')"), 3);
+	/* what was purged is new again; what was kept is still a replay */
+	CU_ASSERT_EQUAL(directory_message_seen(dir, FUND1, "old-8",
+	    "2099-01-01 00:00:00.000000"), 1);
+	CU_ASSERT_EQUAL(directory_message_seen(dir, FUND2, "new-1",
+	    "2099-01-01 00:00:00.000000"), 0);
+}
+
 static void
 test_reconnect(void)
 {
@@ -445,6 +496,8 @@ main(void)
 	CU_add_test(s, "consult decisions from the database", test_sample_decisions);
 	CU_add_test(s, "mutation recipients from the database", test_sample_mutation);
 	CU_add_test(s, "lookups", test_lookups);
+	CU_add_test(s, "expired MessageIds are purged, current ones kept",
+	    test_purge_seen);
 	CU_add_test(s, "a lost connection is re-opened", test_reconnect);
 	CU_add_test(s, "the small tables are cached, the person files not",
 	    test_cache);
