@@ -37,6 +37,8 @@ struct dircache_slot {
 struct dircache {
 	struct dircache_slot	*slot;
 	size_t			 nslots;
+	size_t			 ways;		/* slots per set */
+	size_t			 nsets;
 	int64_t			 ttl_us;
 	unsigned int		 generation;
 	size_t			 hits;
@@ -46,7 +48,7 @@ struct dircache {
 /* Bumped to empty every cache (SIGHUP: the directory may have changed). */
 static atomic_uint dircache_generation;
 
-/* FNV-1a, 64 bits. */
+/* FNV-1a, 64 bits, with a final mix. */
 static uint64_t
 dircache_hash(const char *s)
 {
@@ -56,7 +58,19 @@ dircache_hash(const char *s)
 		h ^= (unsigned char)*s;
 		h *= 0x100000001b3ULL;
 	}
+	/* mixed, so that keys differing in their last digits spread over
+	 * the sets (FNV-1a's low bits alone clustered them) */
+	h ^= h >> 33;
+	h *= 0xff51afd7ed558ccdULL;
+	h ^= h >> 33;
 	return h;
+}
+
+/* The first slot of the set of hash h. */
+static struct dircache_slot *
+dircache_set(struct dircache *c, uint64_t h)
+{
+	return &c->slot[(h % c->nsets) * c->ways];
 }
 
 /* A cache of slots entries, each valid for ttl_us microseconds. */
@@ -65,7 +79,9 @@ dircache_new(size_t slots, int64_t ttl_us)
 {
 	struct dircache *c = xcalloc(1, sizeof(*c));
 
-	c->nslots = slots > 0 ? slots : 1;
+	c->ways = slots >= DIRCACHE_WAYS ? DIRCACHE_WAYS : slots > 0 ? slots : 1;
+	c->nsets = (slots > 0 ? slots : 1) / c->ways;
+	c->nslots = c->nsets * c->ways;
 	c->slot = xcalloc(c->nslots, sizeof(*c->slot));
 	c->ttl_us = ttl_us;
 	c->generation = atomic_load(&dircache_generation);
@@ -121,13 +137,15 @@ dircache_get(struct dircache *c, const char *key, int64_t now_us)
 		c->generation = gen;
 	}
 	h = dircache_hash(key);
-	s = &c->slot[h % c->nslots];
-	if (s->key != NULL && s->hash == h && strcmp(s->key, key) == 0 &&
-	    now_us >= s->loaded_us && now_us - s->loaded_us < c->ttl_us) {
-		c->hits++;
-		s->rows->refs++;
-		return s->rows;
-	}
+	for (s = dircache_set(c, h); s < dircache_set(c, h) + c->ways; s++)
+		if (s->key != NULL && s->hash == h && strcmp(s->key, key) == 0) {
+			if (now_us < s->loaded_us ||
+			    now_us - s->loaded_us >= c->ttl_us)
+				break;
+			c->hits++;
+			s->rows->refs++;
+			return s->rows;
+		}
 	c->misses++;
 	return NULL;
 }
@@ -194,8 +212,19 @@ dircache_put(struct dircache *c, const char *key, struct dircache_rows *rows,
     int64_t now_us)
 {
 	uint64_t		 h = dircache_hash(key);
-	struct dircache_slot	*s = &c->slot[h % c->nslots];
+	struct dircache_slot	*set = dircache_set(c, h), *s, *victim = set;
 
+	/* the key's own slot, else a free one, else the oldest */
+	for (s = set; s < set + c->ways; s++) {
+		if (s->key != NULL && s->hash == h && strcmp(s->key, key) == 0) {
+			victim = s;
+			break;
+		}
+		if (victim->key != NULL && (s->key == NULL ||
+		    s->loaded_us < victim->loaded_us))
+			victim = s;
+	}
+	s = victim;
 	dircache_slot_clear(s);
 	s->key = xstrdup(key);
 	s->hash = h;

@@ -135,7 +135,7 @@ struct directory {
 	char			 err[512];
 };
 
-#define DIR_CACHE_SLOTS	256
+#define DIR_CACHE_SLOTS	4096	/* 1,024 sets of 4 */
 
 /* ------------------------------------------------------------------ */
 /* Connection                                                          */
