@@ -15,6 +15,7 @@
 #include "build-config.h"
 
 #include <errno.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -67,6 +68,57 @@ cert_time(const ASN1_TIME *t, char out[20])
 	if (ASN1_TIME_to_tm(t, &tm) != 1)
 		return -1;
 	strftime(out, 20, "%Y-%m-%d %H:%M:%S", &tm);
+	return 0;
+}
+
+/* The ex_data slot where a certificate's fingerprint is kept (a copy of
+ * its hex, freed with the certificate). */
+static int		fp_index = -1;
+static pthread_once_t	fp_once = PTHREAD_ONCE_INIT;
+
+static void
+fp_free(void *parent, void *ptr, CRYPTO_EX_DATA *ad, int idx, long argl,
+    void *argp)
+{
+	(void)parent; (void)ad; (void)idx; (void)argl; (void)argp;
+	free(ptr);
+}
+
+static void
+fp_init(void)
+{
+	fp_index = X509_get_ex_new_index(0, NULL, NULL, NULL, fp_free);
+}
+
+/*
+ * The SHA-256 fingerprint of a certificate (lower-case hex) into out; 0 or
+ * -1. The hub maps every signer to an institution by it, twice per
+ * exchange, mostly for the same few certificates (each worker's WS-Security
+ * context keeps the X509 of a token it has seen); a certificate never
+ * changes once parsed, so the hex is kept with the X509 object and freed
+ * with it. Only one thread uses an X509 of a worker's context at a time.
+ */
+int
+certificate_fingerprint(X509 *x, char out[65])
+{
+	unsigned char	 md[EVP_MAX_MD_SIZE];
+	unsigned int	 mdlen;
+	const char	*kept;
+	char		*copy;
+
+	pthread_once(&fp_once, fp_init);
+	if (fp_index >= 0 && (kept = X509_get_ex_data(x, fp_index)) != NULL) {
+		memcpy(out, kept, 65);
+		return 0;
+	}
+	if (X509_digest(x, EVP_sha256(), md, &mdlen) != 1 || mdlen != 32)
+		return -1;
+	certificate_hex(md, mdlen, out);
+	if (fp_index >= 0) {
+		copy = xstrdup(out);
+		if (X509_set_ex_data(x, fp_index, copy) != 1)
+			free(copy);
+	}
 	return 0;
 }
 

@@ -25,6 +25,7 @@ struct cert_info {
 };
 
 int	certificate_info(X509 *, struct cert_info *);
+int	certificate_fingerprint(X509 *, char out[65]);
 X509	*certificate_read_pem(const char *path, char **pem, char *err, size_t);
 void	certificate_hex(const unsigned char *, size_t, char *out);
 int	certificate_add(MYSQL *, const char *institution, const char *path,

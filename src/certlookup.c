@@ -89,8 +89,7 @@ certlookup_fn(void *arg, const struct wsse_keyref *ref, X509 **cert)
 {
 	struct certlookup	*l = arg;
 	struct cert_match	 m = { ref, cert };
-	struct cert_info	 info;
-	char			 hex[257];
+	char			 hex[257], fingerprint[65];
 	BIGNUM			*bn = NULL;
 	char			*serial;
 	int			 rc;
@@ -117,10 +116,10 @@ certlookup_fn(void *arg, const struct wsse_keyref *ref, X509 **cert)
 		if (rc != 1)
 			return rc;
 	}
-	if (certificate_info(*cert != NULL && ref->kind != WSSE_KEYREF_TOKEN ?
-	    *cert : ref->cert, &info) == -1)
+	if (certificate_fingerprint(*cert != NULL && ref->kind !=
+	    WSSE_KEYREF_TOKEN ? *cert : ref->cert, fingerprint) == -1)
 		return 0;
-	rc = directory_certificate(l->dir, info.fingerprint, &l->inst,
+	rc = directory_certificate(l->dir, fingerprint, &l->inst,
 	    &l->revoked);
 	if (rc == -1) {
 		l->failed = 1;
