@@ -36,6 +36,12 @@
 #include "directory.h"
 #include "xmalloc.h"
 
+/* Up to this many institutions, a worker with a cache keeps the whole table
+ * (id, sector, endpoint, active) and finds a person's institutions in it by
+ * binary search; a larger table is read an institution at a time. */
+#define DIR_INSTITUTIONS_MAX		5000
+#define DIR_INSTITUTIONS_LIMIT_TEXT	"5001"	/* one more: too many? */
+
 enum dir_query_id {
 	Q_PERSON_FILES,
 	Q_AUTHS_FOR,
@@ -55,6 +61,7 @@ enum dir_query_id {
 	Q_REGISTER,		/* from here: inserts, no lookup to EXPLAIN */
 	Q_MESSAGE_SEEN,
 	Q_PURGE_SEEN,
+	Q_INSTITUTIONS,		/* the whole small table, for the cache */
 	Q_COUNT
 };
 
@@ -114,6 +121,9 @@ static const struct {
 	    "INSERT INTO message_seen (sender, message_id, expires_at) VALUES "
 	    "(?, ?, ?) ON DUPLICATE KEY UPDATE expires_at = IF(expires_at < "
 	    "UTC_TIMESTAMP(6), VALUES(expires_at), expires_at)" },
+	[Q_INSTITUTIONS] = { "every institution",
+	    "SELECT id, sector, endpoint, active FROM institution ORDER BY id "
+	    "LIMIT " DIR_INSTITUTIONS_LIMIT_TEXT },
 	[Q_PURGE_SEEN] = { "forget expired MessageIds",
 	    "DELETE FROM message_seen WHERE expires_at < UTC_TIMESTAMP(6) "
 	    "ORDER BY expires_at LIMIT " DIR_PURGE_LIMIT_TEXT },
@@ -262,7 +272,7 @@ dir_now_us(void)
 static int
 dir_cacheable(enum dir_query_id id)
 {
-	return id != Q_PERSON_FILES && id < Q_LIST;
+	return (id != Q_PERSON_FILES && id < Q_LIST) || id == Q_INSTITUTIONS;
 }
 
 /* The cache key of statement id with params; 0, or -1 if too long. */
@@ -372,10 +382,14 @@ directory_ping(struct directory *d)
 /* Rows                                                                */
 /* ------------------------------------------------------------------ */
 
+/* src (NULL: "") into dst of len bytes, cut to fit. */
 static void
 dir_copy(char *dst, size_t len, const char *src)
 {
-	snprintf(dst, len, "%s", src != NULL ? src : "");
+	size_t	n = src != NULL ? strnlen(src, len - 1) : 0;
+
+	memcpy(dst, src != NULL ? src : "", n);
+	dst[n] = '\0';
 }
 
 static int
@@ -384,12 +398,78 @@ dir_period(const char *b, const char *e, struct period *p)
 	return period_parse(b, e, p);
 }
 
+/* The row of institution id in the whole table (sorted by id), or -1. */
+static long
+dir_find_institution(const struct dircache_rows *rows, const char *id)
+{
+	size_t	lo = 0, hi = dircache_nrows(rows), mid;
+	int	cmp;
+
+	while (lo < hi) {
+		mid = lo + (hi - lo) / 2;
+		if ((cmp = strcmp(id, dircache_cell(rows, mid, 0))) == 0)
+			return (long)mid;
+		if (cmp < 0)
+			hi = mid;
+		else
+			lo = mid + 1;
+	}
+	return -1;
+}
+
+/*
+ * The institutions' sector, state and endpoint for a person's files: from
+ * the small table, never joined for every person. With a cache, from the
+ * whole table kept by the worker (one query per cache period); without
+ * one, or when the table is too large to keep, an institution at a time.
+ */
+static int
+dir_files_institutions(struct directory *d, struct dir_file *files, size_t n)
+{
+	const struct dircache_rows	*all = NULL;
+	struct dir_institution		 inst;
+	size_t				 i;
+	long				 row;
+	int				 rc;
+
+	if (n > 0 && d->cache != NULL) {
+		if (dir_exec(d, Q_INSTITUTIONS, NULL) == -1)
+			return -1;
+		all = d->cursor[Q_INSTITUTIONS].rows;
+		if (all != NULL && dircache_nrows(all) > DIR_INSTITUTIONS_MAX)
+			all = NULL;
+	}
+	for (i = 0; i < n; i++) {
+		struct dir_file	*f = &files[i];
+
+		if (all != NULL) {
+			if ((row = dir_find_institution(all, f->institution)) < 0)
+				continue;	/* cannot happen: a foreign key */
+			dir_copy(f->sector, sizeof(f->sector),
+			    dircache_cell(all, (size_t)row, 1));
+			dir_copy(f->endpoint, sizeof(f->endpoint),
+			    dircache_cell(all, (size_t)row, 2));
+			f->active = strcmp(dircache_cell(all, (size_t)row, 3),
+			    "1") == 0;
+			continue;
+		}
+		if ((rc = directory_institution(d, f->institution, &inst)) == -1)
+			return -1;
+		if (rc == 0)
+			continue;	/* cannot happen: a foreign key */
+		dir_copy(f->sector, sizeof(f->sector), inst.sector);
+		f->active = inst.active;
+		dir_copy(f->endpoint, sizeof(f->endpoint), inst.endpoint);
+	}
+	return 0;
+}
+
 /* Fetch the rows of Q_PERSON_FILES into a growing array. */
 static int
 dir_fetch_files(struct directory *d, struct dir_file **out, size_t *n)
 {
 	const enum dir_query_id q = Q_PERSON_FILES;
-	size_t		 cap = 0, i;
+	size_t		 cap = 0;
 	int		 rc;
 
 	*n = 0;
@@ -410,20 +490,7 @@ dir_fetch_files(struct directory *d, struct dir_file **out, size_t *n)
 	}
 	if (rc == -1)
 		return -1;
-	/* the institutions' sector, state and endpoint: from the small
-	 * table (cached), not joined for every person */
-	for (i = 0; i < *n; i++) {
-		struct dir_file		*f = &(*out)[i];
-		struct dir_institution	 inst;
-		if ((rc = directory_institution(d, f->institution, &inst)) == -1)
-			return -1;
-		if (rc == 0)
-			continue;	/* cannot happen: a foreign key */
-		dir_copy(f->sector, sizeof(f->sector), inst.sector);
-		f->active = inst.active;
-		dir_copy(f->endpoint, sizeof(f->endpoint), inst.endpoint);
-	}
-	return 0;
+	return dir_files_institutions(d, *out, *n);
 }
 
 static int

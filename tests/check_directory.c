@@ -402,6 +402,50 @@ test_cache(void)
 	directory_close(direct);
 }
 
+/* A person's files carry the same institution facts whether they come from
+ * the whole institution table a cached worker keeps or one at a time. */
+static void
+test_files_same_with_and_without_cache(void)
+{
+	struct directory	*cached = open_with_cache(3600 * 1000);
+	struct directory	*direct = open_with_cache(0);
+	struct dir_consult	 a, b;
+	MYSQL_RES		*r;
+	MYSQL_ROW		 row;
+	size_t			 i, persons = 0, files = 0;
+
+	if (cached == NULL || direct == NULL)
+		return;
+	CU_ASSERT_EQUAL_FATAL(mysql_query(db, "SELECT DISTINCT ssin FROM "
+	    "person_file"), 0);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(r = mysql_store_result(db));
+	while ((row = mysql_fetch_row(r)) != NULL) {
+		CU_ASSERT_EQUAL(directory_consult(cached, row[0], "WAGES",
+		    "INSURED", &a), 0);
+		CU_ASSERT_EQUAL(directory_consult(direct, row[0], "WAGES",
+		    "INSURED", &b), 0);
+		CU_ASSERT_EQUAL(a.facts.nfiles, b.facts.nfiles);
+		for (i = 0; i < a.facts.nfiles && i < b.facts.nfiles; i++) {
+			CU_ASSERT_STRING_EQUAL(a.files[i].institution,
+			    b.files[i].institution);
+			CU_ASSERT_STRING_EQUAL(a.files[i].sector, b.files[i].sector);
+			CU_ASSERT_STRING_EQUAL(a.files[i].endpoint,
+			    b.files[i].endpoint);
+			CU_ASSERT_EQUAL(a.files[i].active, b.files[i].active);
+			CU_ASSERT(a.files[i].sector[0] != '\0');
+			files++;
+		}
+		directory_consult_free(&a);
+		directory_consult_free(&b);
+		persons++;
+	}
+	mysql_free_result(r);
+	CU_ASSERT(persons >= 30);
+	CU_ASSERT(files >= 100);
+	directory_close(cached);
+	directory_close(direct);
+}
+
 static void
 test_request_path_uses_indexes(void)
 {
@@ -501,6 +545,8 @@ main(void)
 	CU_add_test(s, "a lost connection is re-opened", test_reconnect);
 	CU_add_test(s, "the small tables are cached, the person files not",
 	    test_cache);
+	CU_add_test(s, "files' institutions alike from the kept table and live",
+	    test_files_same_with_and_without_cache);
 	CU_add_test(s, "every request-path statement uses an index",
 	    test_request_path_uses_indexes);
 	return test_run();
