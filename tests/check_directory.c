@@ -17,6 +17,12 @@
 
 #include <mysql.h>
 
+#include <openssl/bn.h>
+#include <openssl/pem.h>
+#include <openssl/x509v3.h>
+
+#include "certificate.h"
+#include "certlookup.h"
 #include "common.h"
 #include "config.h"
 #include "db.h"
@@ -267,6 +273,123 @@ test_purge_seen(void)
 	    "2099-01-01 00:00:00.000000"), 1);
 	CU_ASSERT_EQUAL(directory_message_seen(dir, FUND2, "new-1",
 	    "2099-01-01 00:00:00.000000"), 0);
+}
+
+/* A certificate of the test PKI (tests/make-pki), or NULL. */
+static X509 *
+pki_cert(const char *name, char **path)
+{
+	const char	*pki = getenv("KP_TEST_PKI");
+	FILE		*fp;
+	X509		*x = NULL;
+
+	if (pki == NULL)
+		return NULL;
+	xasprintf(path, "%s/%s.crt", pki, name);
+	if ((fp = fopen(*path, "r")) != NULL) {
+		x = PEM_read_X509(fp, NULL, NULL, NULL);
+		fclose(fp);
+	}
+	return x;
+}
+
+/* One certlookup_fn() call: its result; *found the X509 it gave (freed). */
+static int
+lookup(struct certlookup *l, const struct wsse_keyref *ref, X509 *expect)
+{
+	X509	*got = NULL;
+	int	 rc;
+
+	certlookup_reset(l);
+	rc = certlookup_fn(l, ref, &got);
+	if (ref->kind != WSSE_KEYREF_TOKEN) {
+		CU_ASSERT_EQUAL(got != NULL, rc == 1);
+		if (got != NULL)
+			CU_ASSERT_EQUAL(X509_cmp(got, expect), 0);
+		X509_free(got);
+	}
+	return rc;
+}
+
+/* Keys named by token, SubjectKeyIdentifier, thumbprint and issuer/serial
+ * are resolved against the certificates registered in the directory. */
+static void
+test_certlookup(void)
+{
+	struct certlookup	 l = { .dir = dir };
+	struct wsse_keyref	 ref;
+	struct cert_info	 info;
+	unsigned char		 sha1[EVP_MAX_MD_SIZE], bad[20];
+	unsigned int		 sha1len;
+	const ASN1_OCTET_STRING	*ski;
+	BIGNUM			*bn;
+	X509			*x, *other;
+	char			*path, *opath, err[512], *serial;
+
+	x = pki_cert("rsa", &path);
+	other = pki_cert("other", &opath);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(x);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(other);
+	CU_ASSERT_EQUAL_FATAL(certificate_add(db, FUND1, path, &info, err,
+	    sizeof(err)), 0);
+
+	memset(&ref, 0, sizeof(ref));
+	ref.kind = WSSE_KEYREF_TOKEN;
+	ref.cert = x;
+	CU_ASSERT_EQUAL(lookup(&l, &ref, x), 1);
+	CU_ASSERT_STRING_EQUAL(l.inst.id, FUND1);
+	CU_ASSERT_FALSE(l.revoked);
+	ref.cert = other;			/* valid, not registered */
+	CU_ASSERT_EQUAL(lookup(&l, &ref, other), 0);
+
+	memset(&ref, 0, sizeof(ref));
+	ref.kind = WSSE_KEYREF_SKI;
+	CU_ASSERT_PTR_NOT_NULL_FATAL(ski = X509_get0_subject_key_id(x));
+	ref.data = ASN1_STRING_get0_data(ski);
+	ref.len = (size_t)ASN1_STRING_length(ski);
+	CU_ASSERT_EQUAL(lookup(&l, &ref, x), 1);
+	CU_ASSERT_STRING_EQUAL(l.inst.id, FUND1);
+	memset(bad, 0x5a, sizeof(bad));
+	ref.data = bad;
+	ref.len = sizeof(bad);
+	CU_ASSERT_EQUAL(lookup(&l, &ref, x), 0);
+
+	ref.kind = WSSE_KEYREF_THUMBPRINT;
+	CU_ASSERT_EQUAL_FATAL(X509_digest(x, EVP_sha1(), sha1, &sha1len), 1);
+	ref.data = sha1;
+	ref.len = sha1len;
+	CU_ASSERT_EQUAL(lookup(&l, &ref, x), 1);
+	CU_ASSERT_STRING_EQUAL(l.inst.id, FUND1);
+
+	memset(&ref, 0, sizeof(ref));
+	ref.kind = WSSE_KEYREF_ISSUER_SERIAL;
+	bn = ASN1_INTEGER_to_BN(X509_get0_serialNumber(x), NULL);
+	serial = BN_bn2dec(bn);
+	ref.serial = serial;
+	ref.issuer = info.issuer;		/* RFC 2253, as clients send it */
+	CU_ASSERT_EQUAL(lookup(&l, &ref, x), 1);
+	CU_ASSERT_STRING_EQUAL(l.inst.id, FUND1);
+	ref.issuer = "CN=Somebody Else,O=Elsewhere";
+	CU_ASSERT_EQUAL(lookup(&l, &ref, x), 0);
+
+	/* a revoked registration resolves no more (and says so by token) */
+	CU_ASSERT_EQUAL_FATAL(certificate_revoke(db, info.fingerprint, err,
+	    sizeof(err)), 0);
+	dircache_flush_all();
+	ref.issuer = info.issuer;
+	CU_ASSERT_EQUAL(lookup(&l, &ref, x), 0);
+	memset(&ref, 0, sizeof(ref));
+	ref.kind = WSSE_KEYREF_TOKEN;
+	ref.cert = x;
+	lookup(&l, &ref, x);
+	CU_ASSERT_TRUE(l.revoked);
+
+	OPENSSL_free(serial);
+	BN_free(bn);
+	X509_free(x);
+	X509_free(other);
+	free(path);
+	free(opath);
 }
 
 static void
@@ -542,6 +665,8 @@ main(void)
 	CU_add_test(s, "lookups", test_lookups);
 	CU_add_test(s, "expired MessageIds are purged, current ones kept",
 	    test_purge_seen);
+	CU_add_test(s, "keys by token, SKI, thumbprint and issuer/serial "
+	    "found among the registered certificates", test_certlookup);
 	CU_add_test(s, "a lost connection is re-opened", test_reconnect);
 	CU_add_test(s, "the small tables are cached, the person files not",
 	    test_cache);
