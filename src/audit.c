@@ -2,28 +2,16 @@
  * kruispunt - the audit trail: records in a hash chain per hub node, written
  * durably (group commit) before any answer leaves.
  *
- * Workers call audit_append(), which queues the record and waits. The
- * writer is two threads with a connection each, a pipeline of two batches:
- *
- *  - the inserter takes everything queued, gives each record the node's
- *    next sequence number and chains it (prev_hash = the hash of the record
- *    before), and inserts the whole batch (one prepared INSERT per table
- *    executed for all its rows: dbbulk.h) in a transaction it leaves open;
- *  - the committer commits the batches in the order they were inserted and
- *    only then wakes their workers: a worker never sends an answer whose
- *    record is not committed.
- *
- * So batch N+1 is inserted while batch N is committed (its log flushed), and
- * under load the batch grows and one commit (one log flush) serves many
- * exchanges. The chain's order is the commit order: the committer commits a
- * batch only when it was chained right after the committed head. When batch
- * N fails after N+1 was inserted, N+1 is rolled back and written again
- * after the last committed record (audit_finish), so the chain never has a
- * hole and nobody is told that a record was committed when it was not.
- * audit_append_group() queues records that must be committed together (a
- * delivery worker's attempts); no batch ends inside such a group. A batch
- * with SQL of its own (also: locks on existing rows) is inserted ahead only
- * when no other batch is in flight.
+ * Workers call audit_append(), which queues the record and waits. One writer
+ * thread takes everything queued, gives each record the node's next sequence
+ * number and chains it (prev_hash = the hash of the record before), writes
+ * the whole batch in one transaction (one prepared INSERT per table executed
+ * for all its rows: dbbulk.h), commits, and only
+ * then wakes the workers: a worker never sends an answer whose record is not
+ * committed. Under load the batch grows and one commit (one log flush)
+ * serves many exchanges. audit_append_group() queues records that must be
+ * committed together (a delivery worker's attempts); no batch ends inside
+ * such a group.
  *
  * If the database refuses or is unreachable, every record of the batch fails
  * (audit_append returns -1) and the hub answers INTERNAL without passing data
@@ -88,50 +76,21 @@ struct audit_pending {
 	int			 more;	/* next is of the same group: no cut */
 };
 
-/*
- * One of the writer's two connections, and the batch it carries from the
- * inserter to the committer.
- */
-struct audit_conn {
-	MYSQL			*db;
-	struct db_bulk		 brec, btgt, bout;	/* prepared on db */
-	int			 busy;		/* carries a batch */
-	struct audit_pending	*batch;
-	int			 inserted;	/* in an open transaction */
-	uint64_t		 base_seq;	/* chained after this record */
-	char			 base_head[AUDIT_HASH_LEN];
-	uint64_t		 tail_seq;	/* ... up to this one */
-	char			 tail_head[AUDIT_HASH_LEN];
-};
-
 struct audit_log {
 	const struct kp_config	*cf;
 	char			 node[65];
-	struct audit_conn	 conn[2];
-	/* the committed head: the committer's (and the inserter's when
-	 * nothing is in flight) */
+	MYSQL			*db;
+	struct db_bulk		 brec, btgt, bout;	/* prepared on db */
 	uint64_t		 seq;		/* the node's last sequence number */
 	char			 head[AUDIT_HASH_LEN];
 	pthread_mutex_t		 mtx;
-	pthread_cond_t		 work;		/* queued, a connection free, stop */
+	pthread_cond_t		 work;		/* something queued, or stop */
 	struct audit_pending	*first, *last;
-	int			 idle;		/* the inserter waits for records */
+	int			 idle;		/* the writer waits for work */
 	int			 stop;
 	int			 healthy;
 	unsigned int		 err;		/* why the last write failed */
-	pthread_t		 writer;	/* the inserter */
-	/* handed to the committer, in order */
-	pthread_t		 committer;
-	pthread_cond_t		 ccv;
-	struct audit_conn	*cq[2];
-	int			 cqn;		/* in cq */
-	int			 inflight;	/* handed, not yet done */
-	int			 cstop;
-	/* the inserter's chain tail: where the next batch goes on */
-	uint64_t		 wseq;
-	char			 whead[AUDIT_HASH_LEN];
-	int			 wvalid;	/* the last batch handed was inserted */
-	unsigned long		 rechained;	/* batches written again in order */
+	pthread_t		 writer;
 	/* signed checkpoints of the chain head */
 	EVP_PKEY		*key;
 	char			 cert_fp[AUDIT_HASH_LEN];
@@ -399,10 +358,10 @@ static const char outbox_insert[] = "INSERT INTO outbox (delivery_id, ticket, "
     "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'pending', 0, ?, ?)";
 
 static void
-bulk_record(struct audit_log *a, struct audit_conn *c,
-    const struct audit_record *r, const char *rt, const char *at)
+bulk_record(struct audit_log *a, const struct audit_record *r, const char *rt,
+    const char *at)
 {
-	struct db_bulk	*b = &c->brec;
+	struct db_bulk	*b = &a->brec;
 	char		 num[32];
 
 	db_bulk_row(b);
@@ -436,10 +395,10 @@ bulk_record(struct audit_log *a, struct audit_conn *c,
 }
 
 static void
-bulk_targets(struct audit_log *a, struct audit_conn *c,
-    const struct audit_record *r, const char *rt)
+bulk_targets(struct audit_log *a, const struct audit_record *r,
+    const char *rt)
 {
-	struct db_bulk	*b = &c->btgt;
+	struct db_bulk	*b = &a->btgt;
 	char		 num[32], pos[16];
 	int		 i;
 
@@ -458,9 +417,9 @@ bulk_targets(struct audit_log *a, struct audit_conn *c,
 }
 
 static void
-bulk_outbox(struct audit_conn *c, const struct audit_record *r)
+bulk_outbox(struct audit_log *a, const struct audit_record *r)
 {
-	struct db_bulk	*b = &c->bout;
+	struct db_bulk	*b = &a->bout;
 	char		 now[27];
 	int		 i;
 
@@ -484,37 +443,37 @@ bulk_outbox(struct audit_conn *c, const struct audit_record *r)
 }
 
 static void
-audit_unprepare(struct audit_conn *c)
+audit_unprepare(struct audit_log *a)
 {
-	db_bulk_close(&c->brec);
-	db_bulk_close(&c->btgt);
-	db_bulk_close(&c->bout);
+	db_bulk_close(&a->brec);
+	db_bulk_close(&a->btgt);
+	db_bulk_close(&a->bout);
 }
 
-/* Prepare the writer's statements on c->db; 0 or -1. */
+/* Prepare the writer's statements on a->db; 0 or -1. */
 static int
-audit_prepare(struct audit_conn *c)
+audit_prepare(struct audit_log *a)
 {
-	audit_unprepare(c);
-	if (db_bulk_prepare(c->db, &c->brec, audit_insert) == 0 &&
-	    db_bulk_prepare(c->db, &c->btgt, target_insert) == 0 &&
-	    db_bulk_prepare(c->db, &c->bout, outbox_insert) == 0)
+	audit_unprepare(a);
+	if (db_bulk_prepare(a->db, &a->brec, audit_insert) == 0 &&
+	    db_bulk_prepare(a->db, &a->btgt, target_insert) == 0 &&
+	    db_bulk_prepare(a->db, &a->bout, outbox_insert) == 0)
 		return 0;
 	return -1;
 }
 
-/* Read the node's chain head (the committed one) through c; 0 or -1. */
+/* Read the node's chain head; 0 or -1. */
 static int
-audit_read_head(struct audit_log *a, struct audit_conn *c)
+audit_read_head(struct audit_log *a)
 {
 	struct db_query		 q;
 	const char *const	 p[] = { a->node };
 	int			 rc = -1;
 
 	/* Galera: what this node wrote through another node is read too */
-	if (db_sync_wait(c->db, 1) == -1)
+	if (db_sync_wait(a->db, 1) == -1)
 		return -1;
-	if (db_query_prepare(c->db, &q, "SELECT seq, hash FROM audit_record "
+	if (db_query_prepare(a->db, &q, "SELECT seq, hash FROM audit_record "
 	    "WHERE node = ? ORDER BY seq DESC LIMIT 1") == 0 &&
 	    db_query_exec(&q, p) == 0) {
 		switch (db_query_fetch(&q)) {
@@ -533,54 +492,51 @@ audit_read_head(struct audit_log *a, struct audit_conn *c)
 		}
 	}
 	db_query_close(&q);
-	if (rc == 0 && db_sync_wait(c->db, 0) == -1)
+	if (rc == 0 && db_sync_wait(a->db, 0) == -1)
 		rc = -1;
 	return rc;
 }
 
-/* (Re)open c, read the head, prepare; 0 or -1 (c->db then NULL). */
 static int
-audit_connect(struct audit_log *a, struct audit_conn *c)
+audit_connect(struct audit_log *a)
 {
 	char	err[512];
 
-	audit_unprepare(c);
-	db_close(c->db);
-	if ((c->db = db_connect(a->cf, err, sizeof(err))) == NULL) {
+	audit_unprepare(a);
+	db_close(a->db);
+	if ((a->db = db_connect(a->cf, err, sizeof(err))) == NULL) {
 		log_warnx("audit: %s", err);
 		a->err = CR_CONNECTION_ERROR;
 		return -1;
 	}
-	if (audit_read_head(a, c) == -1 || audit_prepare(c) == -1) {
-		a->err = mysql_errno(c->db);
+	if (audit_read_head(a) == -1 || audit_prepare(a) == -1) {
+		a->err = mysql_errno(a->db);
 		log_warnx("audit: reading the chain head of node %s: %s",
-		    a->node, mysql_error(c->db));
-		audit_unprepare(c);
-		db_close(c->db);
-		c->db = NULL;
+		    a->node, mysql_error(a->db));
+		audit_unprepare(a);
+		db_close(a->db);
+		a->db = NULL;
 		return -1;
 	}
 	return 0;
 }
 
-/*
- * Chain the batch after base (seq, hash) and lay it out in c's statements;
- * sets c's base and tail.
- */
-static void
-audit_chain(struct audit_log *a, struct audit_conn *c,
-    struct audit_pending *batch, uint64_t base_seq, const char *base_head)
+/* Write one batch in one transaction; 0 when committed. */
+static int
+audit_write(struct audit_log *a, struct audit_pending *batch)
 {
 	struct audit_pending	*p;
-	uint64_t		 seq = base_seq;
+	struct db_bulk		*failed = NULL;
+	uint64_t		 seq = a->seq, first = a->seq;
 	char			 head[AUDIT_HASH_LEN];
+	const char		*why;
+	unsigned int		 e;
+	int			 rc = -1;
 
-	c->base_seq = base_seq;
-	snprintf(c->base_head, sizeof(c->base_head), "%s", base_head);
-	memcpy(head, c->base_head, sizeof(head));
-	db_bulk_reset(&c->brec);
-	db_bulk_reset(&c->btgt);
-	db_bulk_reset(&c->bout);
+	memcpy(head, a->head, sizeof(head));
+	db_bulk_reset(&a->brec);
+	db_bulk_reset(&a->btgt);
+	db_bulk_reset(&a->bout);
 	for (p = batch; p != NULL; p = p->next) {
 		struct audit_record *r = p->rec;
 		char rt[27], at[27];
@@ -590,107 +546,60 @@ audit_chain(struct audit_log *a, struct audit_conn *c,
 		audit_time_format(r->answered_us, at);
 		hash_record(a->node, r, rt, at, r->hash);
 		memcpy(head, r->hash, sizeof(head));
-		bulk_record(a, c, r, rt, at);
-		bulk_targets(a, c, r, rt);
-		bulk_outbox(c, r);
+		bulk_record(a, r, rt, at);
+		bulk_targets(a, r, rt);
+		bulk_outbox(a, r);
 	}
-	c->tail_seq = seq;
-	memcpy(c->tail_head, head, sizeof(head));
-}
-
-/*
- * Insert what audit_chain laid out, in a transaction left open on c; 0, or
- * -1 with the error in *e and *why (rolled back).
- */
-static int
-audit_insert_batch(struct audit_conn *c, struct audit_pending *batch,
-    unsigned int *e, const char **why)
-{
-	struct audit_pending	*p;
-	struct db_bulk		*failed = NULL;
-
-	if (mysql_query(c->db, "START TRANSACTION") != 0)
+	if (mysql_query(a->db, "START TRANSACTION") != 0)
 		goto fail;
-	if (db_bulk_exec(&c->brec) != 0)
-		failed = &c->brec;
-	else if (db_bulk_exec(&c->btgt) != 0)
-		failed = &c->btgt;
-	else if (db_bulk_exec(&c->bout) != 0)
-		failed = &c->bout;
+	if (db_bulk_exec(&a->brec) != 0)
+		failed = &a->brec;
+	else if (db_bulk_exec(&a->btgt) != 0)
+		failed = &a->btgt;
+	else if (db_bulk_exec(&a->bout) != 0)
+		failed = &a->bout;
 	if (failed != NULL) {
-		*e = db_bulk_errno(failed);
-		*why = db_bulk_error(failed);
-		mysql_query(c->db, "ROLLBACK");
-		return -1;
+		e = db_bulk_errno(failed);
+		why = db_bulk_error(failed);
+		goto failed;
 	}
 	for (p = batch; p != NULL; p = p->next)
-		if (p->rec->also != NULL && mysql_query(c->db, p->rec->also) != 0)
+		if (p->rec->also != NULL && mysql_query(a->db, p->rec->also) != 0)
 			goto fail;
+	if (mysql_query(a->db, "COMMIT") != 0 || mysql_errno(a->db) != 0)
+		goto unknown;
+	a->seq = seq;
+	memcpy(a->head, head, sizeof(head));
 	return 0;
+
 fail:
-	*e = mysql_errno(c->db);
-	*why = mysql_error(c->db);
-	mysql_query(c->db, "ROLLBACK");
-	return -1;
-}
-
-/*
- * After a COMMIT of first+1..seq whose fate is unknown (or a duplicate key,
- * as when an earlier try was committed), the head in the database tells:
- * 0 when committed.
- */
-static int
-audit_committed(struct audit_log *a, struct audit_conn *c, uint64_t first,
-    uint64_t seq)
-{
-	if (audit_connect(a, c) == 0 && a->seq == seq)
-		return 0;
-	if (c->db != NULL && a->seq != first)
-		a->err = 0;	/* neither before nor after: do not retry */
-	return -1;
-}
-
-/* COMMIT the batch chained from the committed head up to c's tail; 0 when
- * committed (the head then moves on). */
-static int
-audit_commit(struct audit_log *a, struct audit_conn *c)
-{
-	unsigned int	e;
-
-	if (mysql_query(c->db, "COMMIT") == 0 && mysql_errno(c->db) == 0) {
-		a->seq = c->tail_seq;
-		memcpy(a->head, c->tail_head, sizeof(a->head));
-		return 0;
-	}
-	a->err = e = mysql_errno(c->db);
-	log_warnx("audit: COMMIT of %llu..%llu failed: %s (error %u)",
-	    (unsigned long long)(c->base_seq + 1),
-	    (unsigned long long)c->tail_seq, mysql_error(c->db), e);
-	if (db_error_is_retryable(e))
-		return -1;	/* certification failed: rolled back */
-	return audit_committed(a, c, c->base_seq, c->tail_seq);
-}
-
-/* Write one batch after the committed head in one transaction on c; 0 when
- * committed. */
-static int
-audit_write(struct audit_log *a, struct audit_conn *c,
-    struct audit_pending *batch)
-{
-	const char	*why;
-	unsigned int	 e;
-
-	audit_chain(a, c, batch, a->seq, a->head);
-	if (audit_insert_batch(c, batch, &e, &why) == 0)
-		return audit_commit(a, c);
+	e = mysql_errno(a->db);
+	why = mysql_error(a->db);
+failed:
 	a->err = e;
 	log_warnx("audit: writing %llu.. failed: %s (error %u)",
 	    (unsigned long long)(a->seq + 1), why, e);
-	if (db_error_is_duplicate(e))	/* an earlier try was committed? */
-		return audit_committed(a, c, c->base_seq, c->tail_seq);
+	mysql_query(a->db, "ROLLBACK");
+	if (db_error_is_duplicate(e))
+		goto head;	/* an earlier try of this batch was committed? */
 	if (db_error_is_unavailable(e) || e >= 2000)
-		audit_connect(a, c);
-	return -1;
+		audit_connect(a);
+	return rc;
+unknown:
+	a->err = e = mysql_errno(a->db);
+	log_warnx("audit: COMMIT of %llu..%llu failed: %s (error %u)",
+	    (unsigned long long)(a->seq + 1), (unsigned long long)seq,
+	    mysql_error(a->db), e);
+	if (db_error_is_retryable(e))
+		goto done;	/* certification failed: rolled back */
+head:
+	/* The commit's fate is unknown: the head in the database tells. */
+	if (audit_connect(a) == 0 && a->seq == seq)
+		rc = 0;
+	else if (a->db != NULL && a->seq != first)
+		a->err = 0;	/* neither before nor after: do not retry */
+done:
+	return rc;
 }
 
 static void
@@ -702,27 +611,25 @@ audit_nap(int64_t ms)
 }
 
 /*
- * Write one batch after the committed head, trying again what a second try
- * may commit (see the top of this file); 0 when committed. Whenever the
- * writer had to reconnect, the head it reads back tells whether an earlier
- * try was committed after all.
+ * Write one batch, trying again what a second try may commit (see the top of
+ * this file); 0 when committed. Whenever the writer had to reconnect, the
+ * head it reads back tells whether an earlier try was committed after all.
  */
 static int
-audit_write_retry(struct audit_log *a, struct audit_conn *c,
-    struct audit_pending *batch)
+audit_write_retry(struct audit_log *a, struct audit_pending *batch)
 {
 	struct audit_pending	*p;
 	int64_t			 deadline = audit_now_us() +
 				    (a->healthy ? AUDIT_RETRY_MS * 1000 : 0);
 	uint64_t		 first = a->seq, n = 0;
 	unsigned int		 jitter = (unsigned int)audit_now_us();
-	int			 conflicts = 0, known = c->db != NULL;
+	int			 conflicts = 0, known = a->db != NULL;
 
 	for (p = batch; p != NULL; p = p->next)
 		n++;
 	for (;;) {
 		a->err = 0;
-		if (c->db == NULL && audit_connect(a, c) == 0) {
+		if (a->db == NULL && audit_connect(a) == 0) {
 			if (!known) {
 				first = a->seq;
 				known = 1;
@@ -731,7 +638,7 @@ audit_write_retry(struct audit_log *a, struct audit_conn *c,
 			else if (a->seq != first)
 				return -1;	/* another writer? do not guess */
 		}
-		if (c->db != NULL && audit_write(a, c, batch) == 0)
+		if (a->db != NULL && audit_write(a, batch) == 0)
 			return 0;
 		if (db_error_is_retryable(a->err)) {
 			if (++conflicts >= AUDIT_RETRY_DEADLOCK)
@@ -746,35 +653,6 @@ audit_write_retry(struct audit_log *a, struct audit_conn *c,
 	}
 }
 
-/*
- * The committer's part of a batch the inserter handed over on c: COMMIT it
- * when it was inserted right after the committed head; otherwise (its
- * insert failed, or the batch before it failed or was written again, so
- * that it is chained after records that are not there) roll it back and
- * write it again after the committed head, with the retries of
- * audit_write_retry. 0 when committed.
- */
-static int
-audit_finish(struct audit_log *a, struct audit_conn *c)
-{
-	if (c->inserted) {
-		if (c->base_seq == a->seq &&
-		    strcmp(c->base_head, a->head) == 0) {
-			if (audit_commit(a, c) == 0)
-				return 0;
-			if (a->err == 0 || !(db_error_is_retryable(a->err) ||
-			    db_error_is_unavailable(a->err) || a->err >= 2000))
-				return -1;
-		} else {
-			mysql_query(c->db, "ROLLBACK");
-			pthread_mutex_lock(&a->mtx);
-			a->rechained++;
-			pthread_mutex_unlock(&a->mtx);
-		}
-	}
-	return audit_write_retry(a, c, c->batch);
-}
-
 /* The text a checkpoint signs. */
 void
 audit_checkpoint_text(const char *node, uint64_t seq, const char *hash,
@@ -784,9 +662,9 @@ audit_checkpoint_text(const char *node, uint64_t seq, const char *hash,
 	    (unsigned long long)seq, hash);
 }
 
-/* Sign and store the chain head through c; 0 or -1. */
+/* Sign and store the chain head; 0 or -1. */
 static int
-audit_checkpoint(struct audit_log *a, struct audit_conn *c)
+audit_checkpoint(struct audit_log *a)
 {
 	EVP_MD_CTX	*md;
 	unsigned char	 sig[1024];
@@ -794,7 +672,7 @@ audit_checkpoint(struct audit_log *a, struct audit_conn *c)
 	size_t		 siglen = sizeof(sig);
 	int		 rc = -1;
 
-	if (a->key == NULL || a->seq == a->cp_seq || c->db == NULL)
+	if (a->key == NULL || a->seq == a->cp_seq || a->db == NULL)
 		return 0;
 	audit_checkpoint_text(a->node, a->seq, a->head, text, sizeof(text));
 	if ((md = EVP_MD_CTX_new()) == NULL)
@@ -808,72 +686,45 @@ audit_checkpoint(struct audit_log *a, struct audit_conn *c)
 		    "hash, signed_at, algorithm, signature, certificate) VALUES "
 		    "('%s', %llu, '%s', '%s', 'sha256', '%s', '%s')", a->node,
 		    (unsigned long long)a->seq, a->head, now, b64, a->cert_fp);
-		if (mysql_query(c->db, q) == 0) {
+		if (mysql_query(a->db, q) == 0) {
 			a->cp_seq = a->seq;
 			a->cp_time = audit_now_us();
 			rc = 0;
 		} else
 			log_warnx("audit: checkpoint at %llu: %s",
-			    (unsigned long long)a->seq, mysql_error(c->db));
+			    (unsigned long long)a->seq, mysql_error(a->db));
 	}
 	EVP_MD_CTX_free(md);
 	return rc;
 }
 
 static void
-audit_maybe_checkpoint(struct audit_log *a, struct audit_conn *c)
+audit_maybe_checkpoint(struct audit_log *a)
 {
 	if (a->seq - a->cp_seq >= (uint64_t)a->cp_records ||
 	    (a->seq != a->cp_seq && audit_now_us() - a->cp_time >=
 	    a->cp_interval_us))
-		audit_checkpoint(a, c);
+		audit_checkpoint(a);
 }
 
-/* Wake the workers of a list of written records (their rc set). */
-static void
-audit_post(struct audit_pending *list)
-{
-	struct audit_pending	*p, *next;
-
-	for (p = list; p != NULL; p = next) {
-		next = p->next;	/* p is the worker's once posted */
-		sem_post(&p->done);
-	}
-}
-
-/*
- * The inserter: cuts a batch from the queue, chains it after the chain's
- * tail (the committed head, or the tail of the batch the committer is
- * committing), inserts it on a free connection in a transaction it leaves
- * open, and hands it to the committer. So the next batch is inserted while
- * the one before is committed (its log flushed). When the store is
- * unhealthy, or the batch before was not inserted, or the batch carries SQL
- * of its own (locks on existing rows) while another is in flight, it hands
- * the batch over as is: the committer writes it in order.
- */
 static void *
 audit_writer(void *arg)
 {
 	struct audit_log	*a = arg;
-	struct audit_pending	*batch, *end;
-	struct audit_conn	*c;
+	struct audit_pending	*batch, *p, *end;
 	struct timespec		 ts;
-	const char		*why;
-	unsigned int		 e;
-	int			 n, rc, also, speculate;
+	int			 n, rc;
 
 	pthread_mutex_lock(&a->mtx);
 	for (;;) {
-		while ((a->first == NULL && !a->stop) ||
-		    (a->first != NULL && a->conn[0].busy && a->conn[1].busy)) {
-			if (a->healthy || a->inflight > 0 || a->first != NULL) {
-				a->idle = a->first == NULL;
+		while (a->first == NULL && !a->stop) {
+			if (a->healthy) {
+				a->idle = 1;
 				pthread_cond_wait(&a->work, &a->mtx);
 				a->idle = 0;
 				continue;
 			}
-			/* the store failed: see whether it is back (nothing
-			 * is in flight: the committer is idle) */
+			/* the store failed: see whether it is back */
 			clock_gettime(CLOCK_REALTIME, &ts);
 			ts.tv_sec += AUDIT_PROBE_MS / 1000;
 			a->idle = 1;
@@ -882,7 +733,7 @@ audit_writer(void *arg)
 			if (rc == 0 || a->first != NULL || a->stop)
 				continue;
 			pthread_mutex_unlock(&a->mtx);
-			rc = audit_connect(a, &a->conn[0]);
+			rc = audit_connect(a);
 			pthread_mutex_lock(&a->mtx);
 			if (rc == 0)
 				a->healthy = 1;
@@ -890,101 +741,34 @@ audit_writer(void *arg)
 		if (a->first == NULL && a->stop)
 			break;
 		batch = a->first;
-		also = batch->rec->also != NULL;
 		for (n = 1, end = batch; end->next != NULL && (n < AUDIT_BATCH_MAX ||
-		    end->more); end = end->next) {
+		    end->more); end = end->next)
 			n++;
-			also |= end->next->rec->also != NULL;
-		}
 		a->first = end->next;
 		if (a->first == NULL)
 			a->last = NULL;
 		end->next = NULL;
-		c = a->conn[0].busy ? &a->conn[1] : &a->conn[0];
-		c->busy = 1;
-		c->batch = batch;
-		c->inserted = 0;
-		speculate = a->healthy && c->db != NULL &&
-		    (a->inflight == 0 || (a->wvalid && !also));
-		if (speculate && a->inflight == 0) {
-			a->wseq = a->seq;
-			memcpy(a->whead, a->head, sizeof(a->whead));
-		}
 		pthread_mutex_unlock(&a->mtx);
 
-		if (speculate) {
-			audit_chain(a, c, batch, a->wseq, a->whead);
-			if (audit_insert_batch(c, batch, &e, &why) == 0)
-				c->inserted = 1;
-			else
-				log_warnx("audit: writing %llu.. failed: %s "
-				    "(error %u); trying again in order",
-				    (unsigned long long)(c->base_seq + 1), why, e);
-		}
+		rc = audit_write_retry(a, batch);
 
-		pthread_mutex_lock(&a->mtx);
-		a->wvalid = c->inserted;
-		if (c->inserted) {
-			a->wseq = c->tail_seq;
-			memcpy(a->whead, c->tail_head, sizeof(a->whead));
-		}
-		a->cq[a->cqn++] = c;
-		a->inflight++;
-		pthread_cond_signal(&a->ccv);
-	}
-	/* the committer stops once it has done what it was handed */
-	a->cstop = 1;
-	pthread_cond_signal(&a->ccv);
-	pthread_mutex_unlock(&a->mtx);
-	return NULL;
-}
-
-/*
- * The committer: commits (or writes again, see audit_finish) the batches
- * the inserter hands it, in the order handed, so the chain's order is the
- * commit order and no batch is committed after one that failed; then wakes
- * the batch's workers. Only here does the committed head move.
- */
-static void *
-audit_committer(void *arg)
-{
-	struct audit_log	*a = arg;
-	struct audit_pending	*p, *batch;
-	struct audit_conn	*c;
-	int			 rc;
-
-	pthread_mutex_lock(&a->mtx);
-	for (;;) {
-		while (a->cqn == 0 && !a->cstop)
-			pthread_cond_wait(&a->ccv, &a->mtx);
-		if (a->cqn == 0)
-			break;
-		c = a->cq[0];
-		a->cq[0] = a->cq[1];
-		a->cqn--;
-		pthread_mutex_unlock(&a->mtx);
-
-		rc = audit_finish(a, c);
 		if (rc == 0)
-			audit_maybe_checkpoint(a, c);
-		batch = c->batch;
-		for (p = batch; p != NULL; p = p->next)
+			audit_maybe_checkpoint(a);
+		/*
+		 * Wake the batch's workers without holding the lock, which
+		 * the woken would otherwise queue for (and the next workers
+		 * to enqueue with them).
+		 */
+		for (p = batch; p != NULL; p = end) {
+			end = p->next;	/* p is the worker's once posted */
 			p->rc = rc;
-
+			sem_post(&p->done);
+		}
 		pthread_mutex_lock(&a->mtx);
 		a->healthy = rc == 0;
-		c->batch = NULL;
-		c->busy = 0;
-		a->inflight--;
-		pthread_cond_signal(&a->work);
-		pthread_mutex_unlock(&a->mtx);
-		/* woken without the queue's lock, which they would wait for */
-		audit_post(batch);
-		pthread_mutex_lock(&a->mtx);
 	}
 	pthread_mutex_unlock(&a->mtx);
-	c = a->conn[0].db != NULL ? &a->conn[0] : &a->conn[1];
-	audit_checkpoint(a, c);	/* the head at stop */
+	audit_checkpoint(a);	/* the head at stop */
 	return NULL;
 }
 
@@ -1021,47 +805,30 @@ audit_load_key(struct audit_log *a, const struct kp_config *cf, char *err,
 	return 0;
 }
 
-/* Close what audit_open opened. */
-static void
-audit_free(struct audit_log *a)
-{
-	int	i;
-
-	for (i = 0; i < 2; i++) {
-		audit_unprepare(&a->conn[i]);
-		db_close(a->conn[i].db);
-	}
-	EVP_PKEY_free(a->key);
-	free(a);
-}
-
 /* Open the node's audit log and start its writer; NULL with err. */
 struct audit_log *
 audit_open(const struct kp_config *cf, const char *node, char *err,
     size_t errlen)
 {
 	struct audit_log	*a = xcalloc(1, sizeof(*a));
-	int			 i;
 
 	a->cf = cf;
 	snprintf(a->node, sizeof(a->node), "%s", node);
-	for (i = 0; i < 2; i++) {
-		struct audit_conn *c = &a->conn[i];
-		if ((c->db = db_connect(cf, err, errlen)) == NULL) {
-			audit_free(a);
-			return NULL;
-		}
-		if ((i == 0 && audit_read_head(a, c) == -1) ||
-		    audit_prepare(c) == -1) {
-			snprintf(err, errlen, "reading the audit chain of node "
-			    "%s: %s (is the schema migrated?)", node,
-			    mysql_error(c->db));
-			audit_free(a);
-			return NULL;
-		}
+	if ((a->db = db_connect(cf, err, errlen)) == NULL) {
+		free(a);
+		return NULL;
+	}
+	if (audit_read_head(a) == -1 || audit_prepare(a) == -1) {
+		snprintf(err, errlen, "reading the audit chain of node %s: %s "
+		    "(is the schema migrated?)", node, mysql_error(a->db));
+		audit_unprepare(a);
+		db_close(a->db);
+		free(a);
+		return NULL;
 	}
 	if (audit_load_key(a, cf, err, errlen) == -1) {
-		audit_free(a);
+		db_close(a->db);
+		free(a);
 		return NULL;
 	}
 	a->cp_seq = a->seq;
@@ -1073,27 +840,13 @@ audit_open(const struct kp_config *cf, const char *node, char *err,
 	a->healthy = 1;
 	pthread_mutex_init(&a->mtx, NULL);
 	pthread_cond_init(&a->work, NULL);
-	pthread_cond_init(&a->ccv, NULL);
-	if (pthread_create(&a->committer, NULL, audit_committer, a) != 0) {
-		snprintf(err, errlen, "cannot start the audit writer");
-		goto fail;
-	}
 	if (pthread_create(&a->writer, NULL, audit_writer, a) != 0) {
 		snprintf(err, errlen, "cannot start the audit writer");
-		pthread_mutex_lock(&a->mtx);
-		a->cstop = 1;
-		pthread_cond_signal(&a->ccv);
-		pthread_mutex_unlock(&a->mtx);
-		pthread_join(a->committer, NULL);
-		goto fail;
+		db_close(a->db);
+		free(a);
+		return NULL;
 	}
 	return a;
-fail:
-	pthread_mutex_destroy(&a->mtx);
-	pthread_cond_destroy(&a->work);
-	pthread_cond_destroy(&a->ccv);
-	audit_free(a);
-	return NULL;
 }
 
 /* Queue first..last (linked); -1 when the log is stopping. */
@@ -1204,22 +957,6 @@ audit_healthy(struct audit_log *a)
 	return h;
 }
 
-/*
- * How many batches, inserted while the batch before them was being
- * committed, had to be rolled back and written again because that batch
- * failed (or was written again itself).
- */
-unsigned long
-audit_rechained(struct audit_log *a)
-{
-	unsigned long	n;
-
-	pthread_mutex_lock(&a->mtx);
-	n = a->rechained;
-	pthread_mutex_unlock(&a->mtx);
-	return n;
-}
-
 /* Write what is queued, stop the writer and close. */
 void
 audit_close(struct audit_log *a)
@@ -1230,10 +967,11 @@ audit_close(struct audit_log *a)
 	a->stop = 1;
 	pthread_cond_signal(&a->work);
 	pthread_mutex_unlock(&a->mtx);
-	pthread_join(a->writer, NULL);	/* which then stops the committer */
-	pthread_join(a->committer, NULL);
+	pthread_join(a->writer, NULL);
 	pthread_mutex_destroy(&a->mtx);
 	pthread_cond_destroy(&a->work);
-	pthread_cond_destroy(&a->ccv);
-	audit_free(a);
+	audit_unprepare(a);
+	db_close(a->db);
+	EVP_PKEY_free(a->key);
+	free(a);
 }

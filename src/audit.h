@@ -84,7 +84,6 @@ int		 audit_append(struct audit_log *, struct audit_record *);
 int		 audit_append_group(struct audit_log *, struct audit_record *,
 		    int n);
 int		 audit_healthy(struct audit_log *);
-unsigned long	 audit_rechained(struct audit_log *);
 void		 audit_checkpoint_text(const char *node, uint64_t seq,
 		    const char *hash, char *out, size_t len);
 void		 audit_close(struct audit_log *);

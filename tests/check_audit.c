@@ -4,9 +4,7 @@
  * `audit verify` finds every kind of tampering: a changed field, a removed
  * record, a forged record, and a whole tail rewritten with correct hashes
  * (which only the signed checkpoint reveals); a group of records is
- * committed whole or not at all; a batch that fails while the next one is
- * already inserted (pipelined) leaves no hole: the next one is written
- * again after the last committed record.
+ * committed whole or not at all.
  *
  * Copyright (C) 2026 the kruispunt authors
  * SPDX-License-Identifier: GPL-2.0-or-later
@@ -18,7 +16,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 #include <mysql.h>
 #include <openssl/pem.h>
@@ -415,154 +412,6 @@ test_group(void)
 	free(r);
 }
 
-struct pipe_append {
-	struct audit_log	*log;
-	struct audit_record	 r;
-	int			 rc;
-	pthread_t		 t;
-};
-
-static void *
-pipe_append_run(void *arg)
-{
-	struct pipe_append	*p = arg;
-
-	p->rc = audit_append(p->log, &p->r);
-	return NULL;
-}
-
-static void
-pipe_append_start(struct pipe_append *p, struct audit_log *g)
-{
-	audit_record_init(&p->r, "exchange", "Consult");
-	snprintf(p->r.sender, sizeof(p->r.sender), "0200000142");
-	snprintf(p->r.decision, sizeof(p->r.decision), "OK");
-	snprintf(p->r.reason, sizeof(p->r.reason), "pipeline test");
-	p->r.ntargets = 1;
-	snprintf(p->r.targets[0].institution,
-	    sizeof(p->r.targets[0].institution), "0100000169");
-	snprintf(p->r.targets[0].status, sizeof(p->r.targets[0].status), "OK");
-	p->log = g;
-	p->rc = -2;
-	CU_ASSERT_EQUAL_FATAL(pthread_create(&p->t, NULL, pipe_append_run, p),
-	    0);
-}
-
-/* Poll q (a count) on db until it is positive: its value, or -1 after
- * about 10 s. */
-static long
-await(const char *q)
-{
-	struct timespec	ts = { 0, 50 * 1000000L };
-	long		n;
-	int		i;
-
-	for (i = 0; i < 200; i++) {
-		if ((n = count(q)) > 0)
-			return n;
-		nanosleep(&ts, NULL);
-	}
-	return -1;
-}
-
-/*
- * The writer inserts a batch while the one before is being committed. Here
- * a batch fails after the next one was inserted: R1 is committed but its
- * committer is held up (its checkpoint waits for our lock) while R2 is
- * inserted on the other connection; that connection is killed (R2's COMMIT
- * fails) and, when R2 is written again, its ticket is taken (by our open
- * transaction, so that R3 is surely inserted meanwhile, chained after R2;
- * then committed: R2 is refused). R2's worker gets an error, and R3 must
- * not be committed after the missing R2: it is rolled back and written
- * again as record 2, after R1.
- */
-static void
-test_pipeline_failure(void)
-{
-	struct auditread_verify	 v;
-	struct pipe_append	 r1, r2, r3;
-	struct audit_log	*g;
-	char			 err[512], q[1024], *rep = NULL;
-	size_t			 replen;
-	long			 x;
-	int			 saved = cf->hub_checkpoint_records;
-	FILE			*fp;
-
-	cf->hub_checkpoint_records = 1;	/* a checkpoint after every batch */
-	g = audit_open(cf, "node-p", err, sizeof(err));
-	cf->hub_checkpoint_records = saved;
-	CU_ASSERT_PTR_NOT_NULL_FATAL(g);
-	/* our lock on the checkpoint of record 1 holds the committer up */
-	CU_ASSERT_EQUAL_FATAL(mysql_query(db2, "START TRANSACTION"), 0);
-	CU_ASSERT_EQUAL_FATAL(mysql_query(db2, "INSERT INTO audit_checkpoint "
-	    "(node, seq, hash, signed_at, algorithm, signature, certificate) "
-	    "VALUES ('node-p', 1, 'x', UTC_TIMESTAMP(6), 'x', 'x', 'x')"), 0);
-	pipe_append_start(&r1, g);
-	CU_ASSERT_FATAL(await("SELECT COUNT(*) FROM information_schema."
-	    "PROCESSLIST WHERE INFO LIKE 'INSERT INTO audit_checkpoint%'") > 0);
-	/* R2 is inserted on the other connection, in a transaction left open
-	 * (seen by a dirty read): the connection opened last, idle */
-	pipe_append_start(&r2, g);
-	sql("SET SESSION TRANSACTION ISOLATION LEVEL READ UNCOMMITTED");
-	CU_ASSERT_FATAL(await("SELECT COUNT(*) FROM audit_record WHERE node = "
-	    "'node-p' AND seq = 2") == 1);
-	snprintf(q, sizeof(q), "SELECT MAX(ID) FROM information_schema."
-	    "PROCESSLIST WHERE COMMAND = 'Sleep' AND ID NOT IN (%lu, %lu)",
-	    mysql_thread_id(db), mysql_thread_id(db2));
-	CU_ASSERT_FATAL((x = count(q)) > 0);
-	pipe_append_start(&r3, g);	/* queued: both connections are busy */
-	nanosleep(&(struct timespec){ 0, 200 * 1000000L }, NULL);
-	CU_ASSERT_EQUAL(r1.rc, -2);	/* R1 waits for its committer */
-	snprintf(q, sizeof(q), "KILL CONNECTION %ld", x);
-	sql(q);
-	CU_ASSERT_EQUAL(count("SELECT COUNT(*) FROM audit_record WHERE node = "
-	    "'node-p' AND seq = 2"), 0);	/* rolled back */
-	sql("START TRANSACTION");
-	snprintf(q, sizeof(q), "INSERT INTO audit_record (node, seq, ticket, "
-	    "kind, operation, received_at, answered_at, latency_us, decision, "
-	    "reason, prev_hash, hash) VALUES ('node-q', 1, '%s', 'exchange', "
-	    "'Consult', UTC_TIMESTAMP(6), UTC_TIMESTAMP(6), 0, 'X', 'X', "
-	    "REPEAT('0', 64), REPEAT('0', 64))", r2.r.ticket);
-	sql(q);
-	CU_ASSERT_EQUAL(mysql_query(db2, "ROLLBACK"), 0);
-	/* R3 is inserted after R2 (which its committer now writes again) */
-	CU_ASSERT(await("SELECT COUNT(*) FROM audit_record WHERE node = "
-	    "'node-p' AND seq = 3") == 1);
-	sql("COMMIT");	/* R2's ticket is taken: R2 fails */
-	sql("SET SESSION TRANSACTION ISOLATION LEVEL REPEATABLE READ");
-	pthread_join(r1.t, NULL);
-	pthread_join(r2.t, NULL);
-	pthread_join(r3.t, NULL);
-	CU_ASSERT_EQUAL(r1.rc, 0);
-	CU_ASSERT_EQUAL(r1.r.seq, 1);
-	CU_ASSERT_EQUAL(r2.rc, -1);	/* nobody told R2 was committed */
-	CU_ASSERT_EQUAL(r3.rc, 0);
-	CU_ASSERT_EQUAL(r3.r.seq, 2);	/* written again, after R1 */
-	CU_ASSERT_STRING_EQUAL(r3.r.prev_hash, r1.r.hash);
-	CU_ASSERT_EQUAL(audit_rechained(g), 1);
-	audit_close(g);
-	snprintf(q, sizeof(q), "SELECT COUNT(*) FROM audit_record WHERE ticket "
-	    "= '%s' AND node = 'node-p'", r2.r.ticket);
-	CU_ASSERT_EQUAL(count(q), 0);
-	snprintf(q, sizeof(q), "SELECT COUNT(*) FROM audit_record WHERE ticket "
-	    "= '%s' AND node = 'node-p' AND seq = 2 AND hash = '%s'",
-	    r3.r.ticket, r3.r.hash);
-	CU_ASSERT_EQUAL(count(q), 1);
-	CU_ASSERT_EQUAL(count("SELECT COUNT(*) FROM audit_record WHERE node = "
-	    "'node-p'"), 2);
-	sql("DELETE FROM audit_record WHERE node = 'node-q'");
-	fp = open_memstream(&rep, &replen);
-	CU_ASSERT_EQUAL_FATAL(auditread_verify(db, db2, "node-p", hub_cert, fp,
-	    &v, err, sizeof(err)), 0);
-	fclose(fp);
-	CU_ASSERT_EQUAL(v.records, 2);
-	CU_ASSERT_EQUAL(v.problems, 0);
-	CU_ASSERT(v.checkpoints >= 1);
-	if (v.problems)
-		fprintf(stderr, "\n%s", rep);
-	free(rep);
-}
-
 int
 main(void)
 {
@@ -583,7 +432,5 @@ main(void)
 	    test_checkpoint_certificate);
 	CU_add_test(s, "a group is committed whole or not at all",
 	    test_group);
-	CU_add_test(s, "a batch failing under the next, pipelined one leaves "
-	    "no hole", test_pipeline_failure);
 	return test_run();
 }
