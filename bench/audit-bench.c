@@ -25,6 +25,7 @@
 
 #include <getopt.h>
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -46,9 +47,8 @@ struct bench {
 	long			 count;
 	double			 duration;
 	struct audit_log	*log;		/* group mode */
-	pthread_mutex_t		 mtx;
-	long			 next;
-	int64_t			 stop_us;
+	atomic_long		 next;
+	atomic_int		 stop;		/* the time is up */
 	pthread_barrier_t	 go;
 };
 
@@ -111,17 +111,20 @@ synthetic_record(struct audit_record *r, long n, unsigned int *seed)
 	r->answered_us = r->received_us + 800;
 }
 
-/* Take the next record number; -1 when the count or the time is used up. */
+/*
+ * Take the next record number; -1 when the count or the time is used up.
+ * Lock-free: a mutex here would be the workers' own contention, not the
+ * audit log's.
+ */
 static long
 take(struct bench *b)
 {
-	long	n = -1;
+	long	n;
 
-	pthread_mutex_lock(&b->mtx);
-	if (b->next < b->count && audit_now_us() < b->stop_us)
-		n = b->next++;
-	pthread_mutex_unlock(&b->mtx);
-	return n;
+	if (atomic_load_explicit(&b->stop, memory_order_relaxed))
+		return -1;
+	n = atomic_fetch_add_explicit(&b->next, 1, memory_order_relaxed);
+	return n < b->count ? n : -1;
 }
 
 /* One worker: append and wait, like a hub worker. */
@@ -147,6 +150,20 @@ worker_thread(void *arg)
 	}
 	free(r);
 	return NULL;
+}
+
+/* Sleep until the time end_us or until count records are taken. */
+static void
+wait_until(int64_t end_us, atomic_long *next, long count)
+{
+	struct timespec	ts = { 0, 10 * 1000000L };
+	int64_t		now;
+
+	while ((now = audit_now_us()) < end_us && atomic_load(next) < count) {
+		if (end_us - now < 10000)
+			ts.tv_nsec = (long)(end_us - now) * 1000;
+		nanosleep(&ts, NULL);
+	}
 }
 
 /* qsort: ascending int64. */
@@ -234,7 +251,8 @@ main(int argc, char **argv)
 		usage();
 	if ((b.cf = config_load(conf, CONF_DATABASE, stderr, &nerr)) == NULL)
 		return 2;
-	pthread_mutex_init(&b.mtx, NULL);
+	atomic_init(&b.next, 0);
+	atomic_init(&b.stop, 0);
 	pthread_barrier_init(&b.go, NULL, (unsigned)b.threads + 1);
 	w = xcalloc((size_t)b.threads, sizeof(*w));
 	open_logs(&b, w);
@@ -242,8 +260,9 @@ main(int argc, char **argv)
 		if (pthread_create(&w[i].thread, NULL, worker_thread, &w[i]))
 			return 2;
 	t0 = audit_now_us();
-	b.stop_us = t0 + (int64_t)(b.duration * 1e6);
 	pthread_barrier_wait(&b.go);
+	wait_until(t0 + (int64_t)(b.duration * 1e6), &b.next, b.count);
+	atomic_store(&b.stop, 1);
 	for (i = 0; i < b.threads; i++)
 		pthread_join(w[i].thread, NULL);
 	secs = (double)(audit_now_us() - t0) / 1e6;

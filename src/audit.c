@@ -40,7 +40,9 @@
  */
 #include "build-config.h"
 
+#include <errno.h>
 #include <pthread.h>
+#include <semaphore.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -50,7 +52,7 @@
 #include <mysql.h>
 #include <openssl/evp.h>
 #include <openssl/pem.h>
-#include <uuid/uuid.h>
+#include <openssl/rand.h>
 
 #include "audit.h"
 #include "certificate.h"
@@ -68,9 +70,8 @@
 
 struct audit_pending {
 	struct audit_record	*rec;
-	int			 done;
-	int			 rc;
-	pthread_cond_t		 cv;	/* this worker's wake-up, not everyone's */
+	int			 rc;	/* set before done is posted */
+	sem_t			 done;	/* this worker's wake-up, not everyone's */
 	struct audit_pending	*next;
 	int			 more;	/* next is of the same group: no cut */
 };
@@ -85,6 +86,7 @@ struct audit_log {
 	pthread_mutex_t		 mtx;
 	pthread_cond_t		 work;		/* something queued, or stop */
 	struct audit_pending	*first, *last;
+	int			 idle;		/* the writer waits for work */
 	int			 stop;
 	int			 healthy;
 	unsigned int		 err;		/* why the last write failed */
@@ -102,14 +104,31 @@ struct audit_log {
 /* Records                                                             */
 /* ------------------------------------------------------------------ */
 
-/* A new ticket: a random UUID, lower case. */
+/*
+ * A new ticket: a random (version 4) UUID, lower case. OpenSSL's generator
+ * (one per thread, seeded by the kernel) costs no system call per ticket,
+ * where libuuid's made five.
+ */
 void
 audit_ticket_new(char out[AUDIT_TICKET_LEN])
 {
-	uuid_t	u;
+	static const char	 hex[] = "0123456789abcdef";
+	unsigned char		 u[16];
+	int			 i, j;
 
-	uuid_generate_random(u);
-	uuid_unparse_lower(u, out);
+	if (RAND_bytes(u, sizeof(u)) != 1) {
+		log_warnx("audit: no random bytes for a ticket");
+		abort();	/* cannot happen once OpenSSL is seeded */
+	}
+	u[6] = (unsigned char)((u[6] & 0x0f) | 0x40);	/* version 4 */
+	u[8] = (unsigned char)((u[8] & 0x3f) | 0x80);	/* RFC 4122 variant */
+	for (i = 0, j = 0; i < 16; i++) {
+		if (i == 4 || i == 6 || i == 8 || i == 10)
+			out[j++] = '-';
+		out[j++] = hex[u[i] >> 4];
+		out[j++] = hex[u[i] & 0x0f];
+	}
+	out[j] = '\0';
 }
 
 /* Microseconds since the epoch. */
@@ -128,12 +147,33 @@ audit_time_format(int64_t us, char out[27])
 {
 	time_t		t = (time_t)(us / 1000000);
 	struct tm	tm;
-	char		buf[20];
-	int		frac = (int)(us % 1000000), i;
+	int		frac = (int)(us % 1000000), i, y;
 
 	gmtime_r(&t, &tm);
-	strftime(buf, sizeof(buf), "%Y-%m-%d %H:%M:%S", &tm);
-	memcpy(out, buf, 19);
+	y = tm.tm_year + 1900;
+	if (y < 0 || y > 9999 || frac < 0) {	/* not a time we write */
+		snprintf(out, 27, "0000-00-00 00:00:00.000000");
+		return;
+	}
+	out[0] = (char)('0' + y / 1000);
+	out[1] = (char)('0' + y / 100 % 10);
+	out[2] = (char)('0' + y / 10 % 10);
+	out[3] = (char)('0' + y % 10);
+	out[4] = '-';
+	out[5] = (char)('0' + (tm.tm_mon + 1) / 10);
+	out[6] = (char)('0' + (tm.tm_mon + 1) % 10);
+	out[7] = '-';
+	out[8] = (char)('0' + tm.tm_mday / 10);
+	out[9] = (char)('0' + tm.tm_mday % 10);
+	out[10] = ' ';
+	out[11] = (char)('0' + tm.tm_hour / 10);
+	out[12] = (char)('0' + tm.tm_hour % 10);
+	out[13] = ':';
+	out[14] = (char)('0' + tm.tm_min / 10);
+	out[15] = (char)('0' + tm.tm_min % 10);
+	out[16] = ':';
+	out[17] = (char)('0' + tm.tm_sec / 10);
+	out[18] = (char)('0' + tm.tm_sec % 10);
 	out[19] = '.';
 	for (i = 25; i >= 20; i--) {
 		out[i] = (char)('0' + frac % 10);
@@ -154,6 +194,23 @@ audit_record_init(struct audit_record *r, const char *kind,
 	r->received_us = audit_now_us();
 }
 
+/* SHA-256, fetched from the provider once rather than for every record. */
+static EVP_MD		*sha256_md;
+static pthread_once_t	 sha256_once = PTHREAD_ONCE_INIT;
+
+static void
+sha256_fetch(void)
+{
+	sha256_md = EVP_MD_fetch(NULL, "SHA256", NULL);
+}
+
+static const EVP_MD *
+sha256(void)
+{
+	pthread_once(&sha256_once, sha256_fetch);
+	return sha256_md != NULL ? sha256_md : EVP_sha256();
+}
+
 /* SHA-256 of a buffer, lower-case hex. */
 void
 audit_sha256_hex(const void *p, size_t n, char out[AUDIT_HASH_LEN])
@@ -161,19 +218,41 @@ audit_sha256_hex(const void *p, size_t n, char out[AUDIT_HASH_LEN])
 	unsigned char	md[32];
 	unsigned int	len = 0;
 
-	EVP_Digest(p, n, md, &len, EVP_sha256(), NULL);
+	EVP_Digest(p, n, md, &len, sha256(), NULL);
 	certificate_hex(md, 32, out);
 }
 
+/* The encoding of a record, hashed a buffer at a time. */
+struct hash_buf {
+	EVP_MD_CTX	*md;
+	size_t		 n;
+	unsigned char	 buf[2048];
+};
+
 static void
-hash_field(EVP_MD_CTX *md, const char *v)
+hash_bytes(struct hash_buf *h, const void *p, size_t n)
+{
+	if (h->n + n > sizeof(h->buf)) {
+		EVP_DigestUpdate(h->md, h->buf, h->n);
+		h->n = 0;
+		if (n > sizeof(h->buf)) {
+			EVP_DigestUpdate(h->md, p, n);
+			return;
+		}
+	}
+	memcpy(h->buf + h->n, p, n);
+	h->n += n;
+}
+
+static void
+hash_field(struct hash_buf *h, const char *v)
 {
 	unsigned char	len[4];
 	size_t		n;
 
 	if (v == NULL || *v == '\0') {
 		memset(len, 0xff, 4);
-		EVP_DigestUpdate(md, len, 4);
+		hash_bytes(h, len, 4);
 		return;
 	}
 	n = strlen(v);
@@ -181,8 +260,65 @@ hash_field(EVP_MD_CTX *md, const char *v)
 	len[1] = (unsigned char)(n >> 16);
 	len[2] = (unsigned char)(n >> 8);
 	len[3] = (unsigned char)n;
-	EVP_DigestUpdate(md, len, 4);
-	EVP_DigestUpdate(md, v, n);
+	hash_bytes(h, len, 4);
+	hash_bytes(h, v, n);
+}
+
+/* audit_hash with the two times already formatted. */
+static void
+hash_record(const char *node, const struct audit_record *r, const char *rt,
+    const char *at, char out[AUDIT_HASH_LEN])
+{
+	struct hash_buf	 h;
+	unsigned char	 digest[32];
+	unsigned int	 len = 0;
+	char		 num[32];
+	int		 i;
+
+	h.n = 0;
+	if ((h.md = EVP_MD_CTX_new()) == NULL ||
+	    EVP_DigestInit_ex(h.md, sha256(), NULL) != 1) {
+		log_warnx("audit: cannot hash a record: out of memory");
+		abort();
+	}
+	hash_field(&h, "kruispunt-audit-1");
+	hash_field(&h, node);
+	snprintf(num, sizeof(num), "%llu", (unsigned long long)r->seq);
+	hash_field(&h, num);
+	hash_field(&h, r->ticket);
+	hash_field(&h, r->kind);
+	hash_field(&h, r->operation);
+	hash_field(&h, rt);
+	hash_field(&h, at);
+	snprintf(num, sizeof(num), "%lld",
+	    (long long)(r->answered_us - r->received_us));
+	hash_field(&h, num);
+	hash_field(&h, r->sender);
+	hash_field(&h, r->sender_cert);
+	hash_field(&h, r->message_id);
+	hash_field(&h, r->ssin);
+	hash_field(&h, r->quality);
+	hash_field(&h, r->service);
+	hash_field(&h, r->period_begin);
+	hash_field(&h, r->period_end);
+	hash_field(&h, r->decision);
+	hash_field(&h, r->reason);
+	hash_field(&h, r->authorization_id);
+	hash_field(&h, r->legal_basis);
+	hash_field(&h, r->request_digest);
+	hash_field(&h, r->answer_digest);
+	snprintf(num, sizeof(num), "%d", r->ntargets);
+	hash_field(&h, num);
+	for (i = 0; i < r->ntargets; i++) {
+		hash_field(&h, r->targets[i].institution);
+		hash_field(&h, r->targets[i].status);
+		hash_field(&h, r->targets[i].answer_digest);
+	}
+	hash_field(&h, r->prev_hash);
+	EVP_DigestUpdate(h.md, h.buf, h.n);
+	EVP_DigestFinal_ex(h.md, digest, &len);
+	EVP_MD_CTX_free(h.md);
+	certificate_hex(digest, 32, out);
 }
 
 /* The hash of a record in node's chain (r->seq and r->prev_hash set). */
@@ -190,52 +326,11 @@ void
 audit_hash(const char *node, const struct audit_record *r,
     char out[AUDIT_HASH_LEN])
 {
-	EVP_MD_CTX	*md = EVP_MD_CTX_new();
-	unsigned char	 digest[32];
-	unsigned int	 len = 0;
-	char		 num[32], rt[27], at[27];
-	int		 i;
+	char	rt[27], at[27];
 
-	EVP_DigestInit_ex(md, EVP_sha256(), NULL);
-	hash_field(md, "kruispunt-audit-1");
-	hash_field(md, node);
-	snprintf(num, sizeof(num), "%llu", (unsigned long long)r->seq);
-	hash_field(md, num);
-	hash_field(md, r->ticket);
-	hash_field(md, r->kind);
-	hash_field(md, r->operation);
 	audit_time_format(r->received_us, rt);
 	audit_time_format(r->answered_us, at);
-	hash_field(md, rt);
-	hash_field(md, at);
-	snprintf(num, sizeof(num), "%lld",
-	    (long long)(r->answered_us - r->received_us));
-	hash_field(md, num);
-	hash_field(md, r->sender);
-	hash_field(md, r->sender_cert);
-	hash_field(md, r->message_id);
-	hash_field(md, r->ssin);
-	hash_field(md, r->quality);
-	hash_field(md, r->service);
-	hash_field(md, r->period_begin);
-	hash_field(md, r->period_end);
-	hash_field(md, r->decision);
-	hash_field(md, r->reason);
-	hash_field(md, r->authorization_id);
-	hash_field(md, r->legal_basis);
-	hash_field(md, r->request_digest);
-	hash_field(md, r->answer_digest);
-	snprintf(num, sizeof(num), "%d", r->ntargets);
-	hash_field(md, num);
-	for (i = 0; i < r->ntargets; i++) {
-		hash_field(md, r->targets[i].institution);
-		hash_field(md, r->targets[i].status);
-		hash_field(md, r->targets[i].answer_digest);
-	}
-	hash_field(md, r->prev_hash);
-	EVP_DigestFinal_ex(md, digest, &len);
-	EVP_MD_CTX_free(md);
-	certificate_hex(digest, 32, out);
+	hash_record(node, r, rt, at, out);
 }
 
 /* ------------------------------------------------------------------ */
@@ -263,13 +358,12 @@ static const char outbox_insert[] = "INSERT INTO outbox (delivery_id, ticket, "
     "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'pending', 0, ?, ?)";
 
 static void
-bulk_record(struct audit_log *a, const struct audit_record *r)
+bulk_record(struct audit_log *a, const struct audit_record *r, const char *rt,
+    const char *at)
 {
 	struct db_bulk	*b = &a->brec;
-	char		 num[32], rt[27], at[27];
+	char		 num[32];
 
-	audit_time_format(r->received_us, rt);
-	audit_time_format(r->answered_us, at);
 	db_bulk_row(b);
 	db_bulk_val(b, a->node, SHORT);
 	snprintf(num, sizeof(num), "%llu", (unsigned long long)r->seq);
@@ -301,13 +395,13 @@ bulk_record(struct audit_log *a, const struct audit_record *r)
 }
 
 static void
-bulk_targets(struct audit_log *a, const struct audit_record *r)
+bulk_targets(struct audit_log *a, const struct audit_record *r,
+    const char *rt)
 {
 	struct db_bulk	*b = &a->btgt;
-	char		 num[32], pos[16], rt[27];
+	char		 num[32], pos[16];
 	int		 i;
 
-	audit_time_format(r->received_us, rt);
 	snprintf(num, sizeof(num), "%llu", (unsigned long long)r->seq);
 	for (i = 0; i < r->ntargets; i++) {
 		db_bulk_row(b);
@@ -445,12 +539,15 @@ audit_write(struct audit_log *a, struct audit_pending *batch)
 	db_bulk_reset(&a->bout);
 	for (p = batch; p != NULL; p = p->next) {
 		struct audit_record *r = p->rec;
+		char rt[27], at[27];
 		r->seq = ++seq;
 		memcpy(r->prev_hash, head, sizeof(head));
-		audit_hash(a->node, r, r->hash);
+		audit_time_format(r->received_us, rt);
+		audit_time_format(r->answered_us, at);
+		hash_record(a->node, r, rt, at, r->hash);
 		memcpy(head, r->hash, sizeof(head));
-		bulk_record(a, r);
-		bulk_targets(a, r);
+		bulk_record(a, r, rt, at);
+		bulk_targets(a, r, rt);
 		bulk_outbox(a, r);
 	}
 	if (mysql_query(a->db, "START TRANSACTION") != 0)
@@ -622,14 +719,18 @@ audit_writer(void *arg)
 	for (;;) {
 		while (a->first == NULL && !a->stop) {
 			if (a->healthy) {
+				a->idle = 1;
 				pthread_cond_wait(&a->work, &a->mtx);
+				a->idle = 0;
 				continue;
 			}
 			/* the store failed: see whether it is back */
 			clock_gettime(CLOCK_REALTIME, &ts);
 			ts.tv_sec += AUDIT_PROBE_MS / 1000;
-			if (pthread_cond_timedwait(&a->work, &a->mtx, &ts) == 0 ||
-			    a->first != NULL || a->stop)
+			a->idle = 1;
+			rc = pthread_cond_timedwait(&a->work, &a->mtx, &ts);
+			a->idle = 0;
+			if (rc == 0 || a->first != NULL || a->stop)
 				continue;
 			pthread_mutex_unlock(&a->mtx);
 			rc = audit_connect(a);
@@ -653,14 +754,18 @@ audit_writer(void *arg)
 
 		if (rc == 0)
 			audit_maybe_checkpoint(a);
+		/*
+		 * Wake the batch's workers without holding the lock, which
+		 * the woken would otherwise queue for (and the next workers
+		 * to enqueue with them).
+		 */
+		for (p = batch; p != NULL; p = end) {
+			end = p->next;	/* p is the worker's once posted */
+			p->rc = rc;
+			sem_post(&p->done);
+		}
 		pthread_mutex_lock(&a->mtx);
 		a->healthy = rc == 0;
-		for (p = batch; p != NULL; p = end) {
-			end = p->next;	/* p is the worker's once it runs */
-			p->rc = rc;
-			p->done = 1;
-			pthread_cond_signal(&p->cv);
-		}
 	}
 	pthread_mutex_unlock(&a->mtx);
 	audit_checkpoint(a);	/* the head at stop */
@@ -744,6 +849,48 @@ audit_open(const struct kp_config *cf, const char *node, char *err,
 	return a;
 }
 
+/* Queue first..last (linked); -1 when the log is stopping. */
+static int
+audit_enqueue(struct audit_log *a, struct audit_pending *first,
+    struct audit_pending *last)
+{
+	struct audit_pending	*p;
+
+	for (p = first; ; p = p->next) {
+		sem_init(&p->done, 0, 0);
+		if (p == last)
+			break;
+	}
+	pthread_mutex_lock(&a->mtx);
+	if (a->stop) {
+		pthread_mutex_unlock(&a->mtx);
+		for (p = first; ; p = p->next) {
+			sem_destroy(&p->done);
+			if (p == last)
+				break;
+		}
+		return -1;
+	}
+	if (a->last != NULL)
+		a->last->next = first;
+	else
+		a->first = first;
+	a->last = last;
+	if (a->idle)	/* a busy writer looks at the queue anyway */
+		pthread_cond_signal(&a->work);
+	pthread_mutex_unlock(&a->mtx);
+	return 0;
+}
+
+/* Wait until the writer is done with p (then p->rc is its outcome). */
+static void
+audit_wait(struct audit_pending *p)
+{
+	while (sem_wait(&p->done) == -1 && errno == EINTR)
+		;
+	sem_destroy(&p->done);
+}
+
 /*
  * Append a record and wait until it is committed: 0, or -1 when the store
  * could not take it (the caller then fails closed). Sets r->seq, r->hash.
@@ -758,22 +905,9 @@ audit_append(struct audit_log *a, struct audit_record *r)
 	p.rc = -1;
 	if (r->answered_us == 0)
 		r->answered_us = audit_now_us();
-	pthread_mutex_lock(&a->mtx);
-	if (a->stop) {
-		pthread_mutex_unlock(&a->mtx);
+	if (audit_enqueue(a, &p, &p) == -1)
 		return -1;
-	}
-	pthread_cond_init(&p.cv, NULL);
-	if (a->last != NULL)
-		a->last->next = &p;
-	else
-		a->first = &p;
-	a->last = &p;
-	pthread_cond_signal(&a->work);
-	while (!p.done)
-		pthread_cond_wait(&p.cv, &a->mtx);
-	pthread_mutex_unlock(&a->mtx);
-	pthread_cond_destroy(&p.cv);
+	audit_wait(&p);
 	return p.rc;
 }
 
@@ -795,31 +929,18 @@ audit_append_group(struct audit_log *a, struct audit_record *r, int n)
 	for (i = 0; i < n; i++) {
 		p[i].rec = &r[i];
 		p[i].rc = -1;
-		pthread_cond_init(&p[i].cv, NULL);
 		p[i].next = i + 1 < n ? &p[i + 1] : NULL;
 		p[i].more = i + 1 < n;
 		if (r[i].answered_us == 0)
 			r[i].answered_us = now;
 	}
-	pthread_mutex_lock(&a->mtx);
-	if (a->stop) {
-		pthread_mutex_unlock(&a->mtx);
-		rc = -1;
-		goto done;
+	if (audit_enqueue(a, &p[0], &p[n - 1]) == -1) {
+		free(p);
+		return -1;
 	}
-	if (a->last != NULL)
-		a->last->next = &p[0];
-	else
-		a->first = &p[0];
-	a->last = &p[n - 1];
-	pthread_cond_signal(&a->work);
-	while (!p[n - 1].done)	/* the group is written in one batch */
-		pthread_cond_wait(&p[n - 1].cv, &a->mtx);
-	pthread_mutex_unlock(&a->mtx);
+	for (i = 0; i < n; i++)	/* in one batch: posted in this order */
+		audit_wait(&p[i]);
 	rc = p[n - 1].rc;
-done:
-	for (i = 0; i < n; i++)
-		pthread_cond_destroy(&p[i].cv);
 	free(p);
 	return rc;
 }
