@@ -35,7 +35,7 @@ const struct admin_cmd admin_audit_cmds[] = {
 	  "check every hash chain; exit 1 if a record was changed, removed, "
 	  "inserted or reordered", cmd_verify },
 	{ "audit search",
-	  "[--ssin N] [--institution ID] [--ticket T] [--message-id M] "
+	  "[--explain] [--ssin N] [--institution ID] [--ticket T] [--message-id M] "
 	  "[--service S] [--decision D] [--from DATE] [--to DATE] [--limit N] "
 	  "[--page P]", 0, "find exchanges, newest first", cmd_search },
 	{ "audit show", "TICKET", 1, "one exchange in full", cmd_show },
@@ -194,8 +194,7 @@ static const char search_select[] = "SELECT r.received_at, r.ticket, "
     "r.operation, r.sender, r.message_id, r.ssin, r.quality, r.service, "
     "r.decision, r.authorization_id, (SELECT GROUP_CONCAT(CONCAT("
     "t.institution, ':', t.status) ORDER BY t.position SEPARATOR ' ') FROM "
-    "audit_target t WHERE t.node = r.node AND t.seq = r.seq), r.latency_us "
-    "FROM audit_record r WHERE 1 = 1";
+    "audit_target t WHERE t.node = r.node AND t.seq = r.seq), r.latency_us";
 
 static int
 cmd_search(struct admin_ctx *ctx, int argc, char **argv)
@@ -203,7 +202,12 @@ cmd_search(struct admin_ctx *ctx, int argc, char **argv)
 	const char	*ssin = NULL, *inst = NULL, *ticket = NULL, *mid = NULL,
 			*service = NULL, *decision = NULL, *from = NULL, *to = NULL,
 			*limit = "50", *page = "1";
+	static const char *const explain_cols[] = { "id", "select_type",
+	    "table", "type", "possible_keys", "key", "key_len", "ref", "rows",
+	    "extra" };
+	int		 explain = 0;
 	struct admin_opt opts[] = {
+		{ "explain", NULL, &explain },
 		{ "ssin", &ssin, NULL }, { "institution", &inst, NULL },
 		{ "ticket", &ticket, NULL }, { "message-id", &mid, NULL },
 		{ "service", &service, NULL }, { "decision", &decision, NULL },
@@ -212,7 +216,7 @@ cmd_search(struct admin_ctx *ctx, int argc, char **argv)
 		{ NULL, NULL, NULL } };
 	struct kp_config *cf;
 	MYSQL		 *db;
-	char		  q[4096], tail[128];
+	char		  q[4096], tail[128], period[256];
 	long		  nlimit, npage;
 	int		  rc;
 
@@ -231,13 +235,35 @@ cmd_search(struct admin_ctx *ctx, int argc, char **argv)
 		    limit);
 	if ((rc = audit_open_db(ctx, &cf, &db)) != 0)
 		return rc;
-	snprintf(q, sizeof(q), "%s", search_select);
+	period[0] = '\0';
+	if (from)
+		where(db, period, sizeof(period), " AND received_at >= '%s'", from);
+	if (to)
+		where(db, period, sizeof(period), " AND received_at < "
+		    "DATE_ADD('%s', INTERVAL 1 DAY)", to);
+	snprintf(q, sizeof(q), "%s%s", explain ? "EXPLAIN " : "", search_select);
+	if (inst) {
+		/* as sender or as a target: the records of each by its own
+		 * index (sender, received_at) and (institution, received_at),
+		 * then the records themselves by primary key, in that order
+		 * (STRAIGHT_JOIN: left to itself, the optimizer may read every
+		 * record newest first and probe the list); an OR of the two
+		 * read the whole table */
+		strncat(q, " FROM (SELECT node, seq FROM audit_record WHERE 1 = 1",
+		    sizeof(q) - strlen(q) - 1);
+		where(db, q, sizeof(q), " AND sender = '%s'", inst);
+		strncat(q, period, sizeof(q) - strlen(q) - 1);
+		strncat(q, " UNION SELECT node, seq FROM audit_target WHERE 1 = 1",
+		    sizeof(q) - strlen(q) - 1);
+		where(db, q, sizeof(q), " AND institution = '%s'", inst);
+		strncat(q, period, sizeof(q) - strlen(q) - 1);
+		strncat(q, ") m STRAIGHT_JOIN audit_record r ON r.node = m.node AND "
+		    "r.seq = m.seq WHERE 1 = 1", sizeof(q) - strlen(q) - 1);
+	} else
+		strncat(q, " FROM audit_record r WHERE 1 = 1",
+		    sizeof(q) - strlen(q) - 1);
 	if (ssin)
 		where(db, q, sizeof(q), " AND r.ssin = '%s'", ssin);
-	if (inst)
-		where(db, q, sizeof(q), " AND (r.sender = '%1$s' OR EXISTS "
-		    "(SELECT 1 FROM audit_target t WHERE t.node = r.node AND "
-		    "t.seq = r.seq AND t.institution = '%1$s'))", inst);
 	if (ticket)
 		where(db, q, sizeof(q), " AND r.ticket = '%s'", ticket);
 	if (mid)
@@ -254,7 +280,8 @@ cmd_search(struct admin_ctx *ctx, int argc, char **argv)
 	snprintf(tail, sizeof(tail), " ORDER BY r.received_at DESC, r.ticket "
 	    "LIMIT %ld OFFSET %ld", nlimit, (npage - 1) * nlimit);
 	strncat(q, tail, sizeof(q) - strlen(q) - 1);
-	rc = audit_query(ctx, db, q, search_cols, 12);
+	rc = explain ? audit_query(ctx, db, q, explain_cols, 10) :
+	    audit_query(ctx, db, q, search_cols, 12);
 	audit_close_db(cf, db);
 	return rc;
 }
