@@ -63,7 +63,7 @@
 #include "wsse.h"
 #include "xmalloc.h"
 
-#define INSTITUTION_WORKERS	4
+#define INSTITUTION_WORKERS	16
 #define INSTITUTION_CONNECTIONS	64
 #define DATA_MAX_SIZE		(64L * 1024 * 1024)
 

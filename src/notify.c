@@ -11,8 +11,8 @@
  * claims cannot deadlock with each other or with the audit writer. A claimed
  * row's next_attempt is the end of its lease: the rows in flight are out of
  * the range that the next claim reads, and come back by themselves when
- * the lease ends unsettled. The recipients' endpoints are read with the
- * claim.
+ * the lease ends unsettled. The recipients' endpoints are read after the
+ * claim (a worker asks about a recipient at most once a second).
  *
  * For each row it sends ReceiveMutation signed by the hub with the row's
  * DeliveryId and verifies that the acknowledgement is signed by the
@@ -68,6 +68,8 @@
 #define NOTIFY_CERTS	16	/* registrations remembered by a worker */
 #define NOTIFY_CERT_MS	1000	/* for this long */
 #define NOTIFY_SLOW_MS	1000	/* a call this slow holds its recipient back */
+#define NOTIFY_ENDPOINTS 64	/* recipients' endpoints remembered by a worker */
+#define NOTIFY_ENDPOINT_MS 1000	/* for this long */
 
 /* A recipient of the claimed batch. */
 struct recipient {
@@ -76,6 +78,14 @@ struct recipient {
 	int	 active;
 	int	 held;	/* a call in this batch got no answer, or a slow one */
 	int64_t	 next_us;	/* then: when its other rows are due again */
+};
+
+/* A recipient's endpoint as the directory said it lately. */
+struct endpoint_seen {
+	char	 id[11];
+	char	 endpoint[501];
+	int	 active;
+	int64_t	 until_us;
 };
 
 /* A certificate registration looked up during this batch. */
@@ -121,6 +131,10 @@ struct notify_worker {
 	struct certlookup	 lookup;
 	struct cert_seen	 certs[NOTIFY_CERTS];
 	int			 ncerts;
+	xmlDocPtr		 pdoc;		/* the last payload, parsed */
+	char			*pdoc_text;	/* and its text */
+	struct endpoint_seen	 endpoints[NOTIFY_ENDPOINTS];
+	int			 nendpoints;
 	struct forward		*fwd;
 	unsigned int		 seed;
 	char			 token[100];
@@ -235,14 +249,57 @@ notify_forget_certs(struct notify_worker *w)
 	w->ncerts = 0;
 }
 
-/* The recipients of the claimed rows, with their endpoints; 0 or -1. */
+/* A recipient's endpoint as looked up less than NOTIFY_ENDPOINT_MS ago. */
+static const struct endpoint_seen *
+notify_endpoint_seen(struct notify_worker *w, const char *id, int64_t now)
+{
+	int	i;
+
+	for (i = 0; i < w->nendpoints; i++)
+		if (strcmp(w->endpoints[i].id, id) == 0)
+			return w->endpoints[i].until_us > now ?
+			    &w->endpoints[i] : NULL;
+	return NULL;
+}
+
+/* Remember what the directory said of a recipient's endpoint. */
+static void
+notify_endpoint_keep(struct notify_worker *w, const struct recipient *to,
+    int64_t now)
+{
+	struct endpoint_seen	*e = NULL;
+	int			 i;
+
+	for (i = 0; i < w->nendpoints; i++)
+		if (strcmp(w->endpoints[i].id, to->id) == 0)
+			e = &w->endpoints[i];
+	if (e == NULL) {
+		if (w->nendpoints < NOTIFY_ENDPOINTS)
+			e = &w->endpoints[w->nendpoints++];
+		else	/* full: replace one at random */
+			e = &w->endpoints[rand_r(&w->seed) % NOTIFY_ENDPOINTS];
+	}
+	snprintf(e->id, sizeof(e->id), "%s", to->id);
+	snprintf(e->endpoint, sizeof(e->endpoint), "%s", to->endpoint);
+	e->active = to->active;
+	e->until_us = now + NOTIFY_ENDPOINT_MS * 1000;
+}
+
+/*
+ * The recipients of the claimed rows, with their endpoints; 0 or -1. A
+ * worker asks the directory about a recipient at most once a second
+ * (NOTIFY_ENDPOINT_MS), so a changed or deactivated endpoint counts for
+ * the deliveries tried a second later.
+ */
 static int
 notify_recipients(struct notify_worker *w)
 {
-	struct sql	 q = { NULL, 0, 0 };
-	MYSQL_RES	*res;
-	MYSQL_ROW	 row;
-	int		 i, j, rc = -1;
+	struct sql			 q = { NULL, 0, 0 };
+	const struct endpoint_seen	*e;
+	MYSQL_RES			*res;
+	MYSQL_ROW			 row;
+	int64_t				 now = audit_now_us();
+	int				 i, j, ask = 0, rc = -1;
 
 	for (i = 0; i < w->nd; i++) {
 		for (j = 0; j < w->nto; j++)
@@ -257,9 +314,20 @@ notify_recipients(struct notify_worker *w)
 		w->d[i].to = &w->to[j];
 	}
 	sql_add(&q, "SELECT id, endpoint, active FROM institution WHERE id IN (");
-	for (j = 0; j < w->nto; j++)
-		sql_quoted(w->db, &q, w->to[j].id, j == 0);
+	for (j = 0; j < w->nto; j++) {
+		if ((e = notify_endpoint_seen(w, w->to[j].id, now)) != NULL) {
+			snprintf(w->to[j].endpoint, sizeof(w->to[j].endpoint),
+			    "%s", e->endpoint);
+			w->to[j].active = e->active;
+			continue;
+		}
+		sql_quoted(w->db, &q, w->to[j].id, ask++ == 0);
+	}
 	sql_add(&q, ")");
+	if (ask == 0) {
+		rc = 0;
+		goto done;
+	}
 	if (mysql_real_query(w->db, q.p, q.len) != 0 ||
 	    (res = mysql_store_result(w->db)) == NULL)
 		goto done;
@@ -272,6 +340,10 @@ notify_recipients(struct notify_worker *w)
 				    strcmp(row[2], "1") == 0;
 			}
 	mysql_free_result(res);
+	/* what was asked, found or not (then no endpoint), is remembered */
+	for (j = 0; j < w->nto; j++)
+		if (notify_endpoint_seen(w, w->to[j].id, now) == NULL)
+			notify_endpoint_keep(w, &w->to[j], now);
 	rc = 0;
 done:
 	free(q.p);
@@ -416,11 +488,32 @@ notify_lookup(void *arg, const struct wsse_keyref *ref, X509 **cert)
 	return rc;
 }
 
+/*
+ * The payload of a delivery, parsed; NULL when it has none or it is not
+ * XML. The deliveries of one publication follow each other in a batch and
+ * carry the same payload: it is parsed once for them.
+ */
+static xmlDocPtr
+notify_payload(struct notify_worker *w, const struct delivery *d)
+{
+	if (d->payload == NULL)
+		return NULL;
+	if (w->pdoc_text != NULL && strcmp(w->pdoc_text, d->payload) == 0)
+		return w->pdoc;
+	if (w->pdoc != NULL)
+		xmlFreeDoc(w->pdoc);
+	free(w->pdoc_text);
+	w->pdoc = xmlReadMemory(d->payload, (int)strlen(d->payload),
+	    "payload.xml", NULL, XML_PARSE_NONET);
+	w->pdoc_text = xstrdup(d->payload);
+	return w->pdoc;
+}
+
 static int
 notify_request(struct notify_worker *w, const struct delivery *d, char **out,
     size_t *len)
 {
-	xmlDocPtr	 doc, pdoc = NULL;
+	xmlDocPtr	 doc, pdoc;
 	xmlNodePtr	 body, req;
 	char		 reason[256];
 	int		 rc;
@@ -434,15 +527,11 @@ notify_request(struct notify_worker *w, const struct delivery *d, char **out,
 	soapmsg_add(req, KI_NS, "Ssin", d->ssin);
 	soapmsg_add(req, KI_NS, "EffectiveDate", d->effective_date);
 	soapmsg_add(req, KI_NS, "Quality", d->quality);
-	if (d->payload != NULL && (pdoc = xmlReadMemory(d->payload,
-	    (int)strlen(d->payload), "payload.xml", NULL, XML_PARSE_NONET)) !=
-	    NULL)
+	if ((pdoc = notify_payload(w, d)) != NULL)
 		soapmsg_copy_children(soapmsg_add(req, KI_NS, "Payload", NULL),
 		    xmlDocGetRootElement(pdoc));
 	rc = wsse_sign(w->wsse, doc, reason, sizeof(reason)) == KP_OK &&
 	    soapmsg_serialize(doc, out, len) == 0 ? 0 : -1;
-	if (pdoc != NULL)
-		xmlFreeDoc(pdoc);
 	xmlFreeDoc(doc);
 	return rc;
 }
@@ -822,6 +911,9 @@ notify_worker_free(struct notify_worker *w)
 		wsse_ctx_free(w->wsse);
 	forward_free(w->fwd);
 	notify_forget_certs(w);
+	if (w->pdoc != NULL)
+		xmlFreeDoc(w->pdoc);
+	free(w->pdoc_text);
 	free(w->d);
 	free(w->to);
 	free(w->recs);
