@@ -38,7 +38,7 @@ struct out {
 };
 
 /* Room for n more bytes. */
-static void
+static inline void
 reserve(struct out *o, size_t n)
 {
 	if (o->len + n <= o->cap)
@@ -48,7 +48,7 @@ reserve(struct out *o, size_t n)
 	o->p = xreallocarray(o->p, o->cap, 1);
 }
 
-static void
+static inline void
 put(struct out *o, const void *s, size_t n)
 {
 	reserve(o, n);
@@ -56,40 +56,55 @@ put(struct out *o, const void *s, size_t n)
 	o->len += n;
 }
 
-static void
+/* One byte, the most common piece (< > " =). */
+static inline void
+put1(struct out *o, char c)
+{
+	reserve(o, 1);
+	o->p[o->len++] = c;
+}
+
+static inline void
 puts_(struct out *o, const xmlChar *s)
 {
 	put(o, s, strlen((const char *)s));
 }
 
+/* What a byte becomes in text (1) and in an attribute value (2): nonzero
+ * for the bytes that need escaping, and NUL, which ends the string. */
+static const unsigned char special[256] = {
+	['\0'] = 3, ['&'] = 3, ['<'] = 3, ['>'] = 3, ['\r'] = 3,
+	['"'] = 2, ['\t'] = 2, ['\n'] = 2,
+};
+
 /*
  * s escaped: & < > and CR always, and for an attribute value also " TAB LF
  * (the characters libxml2 escapes, with its spelling of them). Runs of
- * characters that need nothing are copied in one piece.
+ * characters that need nothing are found by table and copied in one piece.
  */
 static void
 escaped(struct out *o, const xmlChar *s, int attr)
 {
-	const xmlChar	*run = s;
-	const char	*rep;
+	const unsigned char	 mask = attr ? 3 : 1;
+	const xmlChar		*run;
+	const char		*rep;
 
-	for (;; s++) {
+	for (;;) {
+		for (run = s; !(special[*s] & mask); s++)
+			;
+		put(o, run, (size_t)(s - run));
 		switch (*s) {
-		case '\0':
-			put(o, run, (size_t)(s - run));
-			return;
+		case '\0':	return;
 		case '&':	rep = "&amp;"; break;
 		case '<':	rep = "&lt;"; break;
 		case '>':	rep = "&gt;"; break;
 		case '\r':	rep = "&#13;"; break;
-		case '"':	if (!attr) continue; rep = "&quot;"; break;
-		case '\t':	if (!attr) continue; rep = "&#9;"; break;
-		case '\n':	if (!attr) continue; rep = "&#10;"; break;
-		default:	continue;
+		case '"':	rep = "&quot;"; break;
+		case '\t':	rep = "&#9;"; break;
+		default:	rep = "&#10;"; break;	/* '\n' */
 		}
-		put(o, run, (size_t)(s - run));
 		puts_(o, (const xmlChar *)rep);
-		run = s + 1;
+		s++;
 	}
 }
 
@@ -99,7 +114,7 @@ qname(struct out *o, const xmlNs *ns, const xmlChar *name)
 {
 	if (ns != NULL && ns->prefix != NULL) {
 		puts_(o, ns->prefix);
-		put(o, ":", 1);
+		put1(o, ':');
 	}
 	puts_(o, name);
 }
@@ -122,7 +137,7 @@ ns_decls(struct out *o, const xmlNs *ns)
 			put(o, " xmlns", 6);
 		put(o, "=\"", 2);
 		puts_(o, ns->href);
-		put(o, "\"", 1);
+		put1(o, '"');
 	}
 	return 0;
 }
@@ -134,20 +149,20 @@ attributes(struct out *o, const xmlAttr *a)
 	const xmlNode	*v;
 
 	for (; a != NULL; a = a->next) {
-		put(o, " ", 1);
+		put1(o, ' ');
 		qname(o, a->ns, a->name);
 		put(o, "=\"", 2);
 		for (v = a->children; v != NULL; v = v->next) {
 			if (v->type == XML_TEXT_NODE && v->content != NULL)
 				escaped(o, v->content, 1);
 			else if (v->type == XML_ENTITY_REF_NODE) {
-				put(o, "&", 1);
+				put1(o, '&');
 				puts_(o, v->name);
-				put(o, ";", 1);
+				put1(o, ';');
 			} else if (v->type != XML_TEXT_NODE)
 				return -1;
 		}
-		put(o, "\"", 1);
+		put1(o, '"');
 	}
 	return 0;
 }
@@ -184,15 +199,15 @@ leaf(struct out *o, const xmlNode *n)
 		put(o, "<?", 2);
 		puts_(o, n->name);
 		if (n->content != NULL) {
-			put(o, " ", 1);
+			put1(o, ' ');
 			puts_(o, n->content);
 		}
 		put(o, "?>", 2);
 		return 0;
 	case XML_ENTITY_REF_NODE:
-		put(o, "&", 1);
+		put1(o, '&');
 		puts_(o, n->name);
-		put(o, ";", 1);
+		put1(o, ';');
 		return 0;
 	default:
 		return -1;
@@ -207,13 +222,13 @@ subtree(struct out *o, const xmlNode *top)
 
 	for (;;) {
 		if (n->type == XML_ELEMENT_NODE) {
-			put(o, "<", 1);
+			put1(o, '<');
 			qname(o, n->ns, n->name);
 			if (ns_decls(o, n->nsDef) != 0 ||
 			    attributes(o, n->properties) != 0)
 				return -1;
 			if (n->children != NULL) {
-				put(o, ">", 1);
+				put1(o, '>');
 				n = n->children;
 				continue;
 			}
@@ -225,7 +240,7 @@ subtree(struct out *o, const xmlNode *top)
 			n = n->parent;
 			put(o, "</", 2);
 			qname(o, n->ns, n->name);
-			put(o, ">", 1);
+			put1(o, '>');
 		}
 		if (n == top)
 			return 0;
@@ -239,7 +254,7 @@ xmlout_doc(xmlDocPtr doc, char **out, size_t *len)
 	struct out	 o;
 	const xmlNode	*n;
 
-	o.cap = 4096;
+	o.cap = 8192;
 	o.len = 0;
 	o.p = xmalloc(o.cap);
 	put(&o, "<?xml version=\"", 15);
@@ -255,7 +270,7 @@ xmlout_doc(xmlDocPtr doc, char **out, size_t *len)
 			free(o.p);
 			return -1;
 		}
-		put(&o, "\n", 1);
+		put1(&o, '\n');
 	}
 	reserve(&o, 1);
 	o.p[o.len] = '\0';
