@@ -182,7 +182,9 @@ audit_time_format(int64_t us, char out[27])
 	out[26] = '\0';
 }
 
-/* A fresh record with a new ticket and the reception time set to now. */
+/* A fresh record with a new ticket and the reception time set to now (no
+ * targets: audit_record_release() frees what audit_record_add_target()
+ * adds). */
 void
 audit_record_init(struct audit_record *r, const char *kind,
     const char *operation)
@@ -192,6 +194,30 @@ audit_record_init(struct audit_record *r, const char *kind,
 	r->kind = kind;
 	r->operation = operation;
 	r->received_us = audit_now_us();
+}
+
+/* A new, zeroed target at the end of the record's list: as many as an
+ * exchange has (a consult may ask many sources, a publication queue many
+ * recipients; the record lists them all). */
+struct audit_target *
+audit_record_add_target(struct audit_record *r)
+{
+	if (r->ntargets == r->cap_targets) {
+		r->cap_targets = r->cap_targets ? r->cap_targets * 2 : 4;
+		r->targets = xreallocarray(r->targets, (size_t)r->cap_targets,
+		    sizeof(*r->targets));
+	}
+	memset(&r->targets[r->ntargets], 0, sizeof(r->targets[0]));
+	return &r->targets[r->ntargets++];
+}
+
+/* Free a record's targets (not its outbox, which its maker owns). */
+void
+audit_record_release(struct audit_record *r)
+{
+	free(r->targets);
+	r->targets = NULL;
+	r->ntargets = r->cap_targets = 0;
 }
 
 /* SHA-256, fetched from the provider once rather than for every record. */

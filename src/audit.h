@@ -11,7 +11,6 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define AUDIT_MAX_TARGETS	16
 #define AUDIT_TICKET_LEN	37
 #define AUDIT_HASH_LEN		65
 
@@ -57,8 +56,9 @@ struct audit_record {
 	char			legal_basis[129];
 	char			request_digest[AUDIT_HASH_LEN];
 	char			answer_digest[AUDIT_HASH_LEN];
-	struct audit_target	targets[AUDIT_MAX_TARGETS];
+	struct audit_target	*targets;	/* audit_record_add_target() */
 	int			ntargets;
+	int			cap_targets;
 	struct audit_outbox	*outbox;	/* written with the record */
 	int			noutbox;
 	const char		*also;		/* SQL run in the same transaction */
@@ -73,6 +73,8 @@ struct audit_log;
 void		 audit_ticket_new(char out[AUDIT_TICKET_LEN]);
 void		 audit_record_init(struct audit_record *, const char *kind,
 		    const char *operation);
+struct audit_target *audit_record_add_target(struct audit_record *);
+void		 audit_record_release(struct audit_record *);
 void		 audit_time_format(int64_t us, char out[27]);
 int64_t		 audit_now_us(void);
 void		 audit_sha256_hex(const void *, size_t, char out[AUDIT_HASH_LEN]);

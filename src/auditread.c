@@ -90,12 +90,10 @@ targets_take(struct targets *tg, unsigned long long seq, struct audit_record *r)
 	while (tg->row != NULL && strtoull(tg->row[0], NULL, 10) < seq)
 		tg->row = mysql_fetch_row(tg->res);
 	while (tg->row != NULL && strtoull(tg->row[0], NULL, 10) == seq) {
-		if (r->ntargets < AUDIT_MAX_TARGETS) {
-			struct audit_target *t = &r->targets[r->ntargets++];
-			copy(t->institution, sizeof(t->institution), tg->row[1]);
-			copy(t->status, sizeof(t->status), tg->row[2]);
-			copy(t->answer_digest, sizeof(t->answer_digest), tg->row[3]);
-		}
+		struct audit_target *t = audit_record_add_target(r);
+		copy(t->institution, sizeof(t->institution), tg->row[1]);
+		copy(t->status, sizeof(t->status), tg->row[2]);
+		copy(t->answer_digest, sizeof(t->answer_digest), tg->row[3]);
 		tg->row = mysql_fetch_row(tg->res);
 	}
 }
@@ -215,8 +213,14 @@ verify_node(MYSQL *db, MYSQL *db2, const char *node, X509 *cert, FILE *out,
 		return -1;
 	}
 	memcpy(prev, ZERO_HASH, sizeof(prev));
+	memset(&r, 0, sizeof(r));
 	while ((row = mysql_fetch_row(res)) != NULL) {
+		struct audit_target	*keep = r.targets;
+		int			 cap = r.cap_targets;
+
 		memset(&r, 0, sizeof(r));
+		r.targets = keep;	/* one buffer for the whole walk */
+		r.cap_targets = cap;
 		seq = strtoull(row[0], NULL, 10);
 		r.seq = seq;
 		copy(r.ticket, sizeof(r.ticket), row[1]);
@@ -260,6 +264,7 @@ verify_node(MYSQL *db, MYSQL *db2, const char *node, X509 *cert, FILE *out,
 		v->records++;
 		progress_update(pr, v->records);
 	}
+	audit_record_release(&r);
 	mysql_free_result(res);
 	while (tg.row != NULL)
 		tg.row = mysql_fetch_row(tg.res);

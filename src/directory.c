@@ -442,9 +442,10 @@ dir_files_institutions(struct directory *d, struct dir_file *files, size_t n)
 	for (i = 0; i < n; i++) {
 		struct dir_file	*f = &files[i];
 
-		if (all != NULL) {
-			if ((row = dir_find_institution(all, f->institution)) < 0)
-				continue;	/* cannot happen: a foreign key */
+		/* an institution added since the table was kept is looked
+		 * up on its own */
+		if (all != NULL &&
+		    (row = dir_find_institution(all, f->institution)) >= 0) {
 			dir_copy(f->sector, sizeof(f->sector),
 			    dircache_cell(all, (size_t)row, 1));
 			dir_copy(f->endpoint, sizeof(f->endpoint),

@@ -639,27 +639,21 @@ consult_answer(struct exchange *x, const struct dir_file *target,
 	return strcmp(status, "OK") == 0 ? "OK" : "NO_DATA";
 }
 
-/* Ask the targets, in parallel, and build the ConsultResponse. */
+/*
+ * Sign the requests of targets first..first+n-1 (the wsse context is this
+ * worker's alone), then run the calls in parallel; -1 (nothing left to
+ * free) when a request cannot be signed.
+ */
 static int
-consult_forward(struct exchange *x, const struct consult_decision *d)
+consult_wave(struct exchange *x, const struct consult_decision *d,
+    size_t first, size_t n, struct call *calls)
 {
 	struct hub_worker	*w = x->w;
-	struct audit_record	*r = &x->rec;
-	struct call		 calls[HUB_PARALLEL];
-	struct envelope		*envs[HUB_PARALLEL];
-	xmlNodePtr		 resps[HUB_PARALLEL], body, cr, ans, p;
-	const char		*st[HUB_PARALLEL];
-	char			 why[300];
-	size_t			 n = d->ntargets, i;
-	int			 ok = 0;
+	size_t			 i;
 
-	if (n > HUB_PARALLEL)
-		n = HUB_PARALLEL;	/* the directory never names more */
-	/* every request is signed first (the wsse context is this worker's
-	 * alone), then the calls run in parallel */
-	memset(calls, 0, sizeof(calls));
+	memset(calls, 0, n * sizeof(*calls));
 	for (i = 0; i < n; i++) {
-		const struct dir_file *t = d->targets[i].file;
+		const struct dir_file *t = d->targets[first + i].file;
 		calls[i].w = w;
 		calls[i].fwd = w->fwd[i];
 		calls[i].rc = -1;
@@ -672,8 +666,7 @@ consult_forward(struct exchange *x, const struct consult_decision *d)
 		if (consult_request(x, d, t, &calls[i].body, &calls[i].len) == -1) {
 			while (i > 0)
 				free(calls[--i].body);
-			return refuse(x, KP_INTERNAL, "could not sign the request "
-			    "to %s", t->institution);
+			return -1;
 		}
 	}
 	for (i = 1; i < n; i++)
@@ -686,37 +679,66 @@ consult_forward(struct exchange *x, const struct consult_decision *d)
 	for (i = 0; i < n; i++)
 		if (calls[i].threaded)
 			pthread_join(calls[i].thread, NULL);
+	return 0;
+}
+
+/*
+ * Ask every target and build the ConsultResponse: HUB_PARALLEL at a time,
+ * in parallel (a worker has that many outbound connections), wave after
+ * wave when the directory names more; every target gets its Answer and its
+ * line in the audit record.
+ */
+static int
+consult_forward(struct exchange *x, const struct consult_decision *d)
+{
+	struct audit_record	*r = &x->rec;
+	struct call		 calls[HUB_PARALLEL];
+	struct envelope		*env;
+	xmlNodePtr		 resp, body, cr, ans, p;
+	const char		*st;
+	char			 why[300];
+	size_t			 n = d->ntargets, first, k, i;
+	size_t			 ok = 0;
 
 	x->answer = soapmsg_new(x->soap_version, &body);
 	cr = soapmsg_add_kp(body, "ConsultResponse", NULL);
 	soapmsg_add_kp(cr, "Ticket", r->ticket);
 	p = soapmsg_add_kp(cr, "Status", "OK");
-	for (i = 0; i < n; i++) {
-		const struct dir_file *t = d->targets[i].file;
-		struct audit_target *at = &r->targets[r->ntargets++];
-		why[0] = '\0';
-		st[i] = consult_answer(x, t, &calls[i], &envs[i], &resps[i], why,
-		    sizeof(why));
-		snprintf(at->institution, sizeof(at->institution), "%s",
-		    t->institution);
-		snprintf(at->status, sizeof(at->status), "%s", st[i]);
-		if (strcmp(st[i], "UNAVAILABLE") != 0)
-			ok++;
-		else
-			log_info("ticket=%s target=%s unavailable: %s", r->ticket,
-			    t->institution, why);
-		ans = soapmsg_add_kp(cr, "Answer", NULL);
-		soapmsg_add_kp(ans, "Source", t->institution);
-		soapmsg_add_kp(ans, "Status", st[i]);
-		if (resps[i] != NULL &&
-		    (resps[i] = soapmsg_child(resps[i], KI_NS, "Payload")) != NULL) {
-			soapmsg_payload_digest(resps[i], at->answer_digest);
-			soapmsg_copy_children(soapmsg_add_kp(ans, "Payload", NULL),
-			    resps[i]);
+	for (first = 0; first < n; first += k) {
+		k = n - first < HUB_PARALLEL ? n - first : HUB_PARALLEL;
+		if (consult_wave(x, d, first, k, calls) == -1) {
+			xmlFreeDoc(x->answer);
+			x->answer = NULL;
+			return refuse(x, KP_INTERNAL, "could not sign the request "
+			    "to %s", d->targets[first].file->institution);
 		}
-		envelope_free(envs[i]);
-		forward_reply_clear(&calls[i].reply);
-		free(calls[i].body);
+		for (i = 0; i < k; i++) {
+			const struct dir_file *t = d->targets[first + i].file;
+			struct audit_target *at = audit_record_add_target(r);
+			why[0] = '\0';
+			st = consult_answer(x, t, &calls[i], &env, &resp, why,
+			    sizeof(why));
+			snprintf(at->institution, sizeof(at->institution), "%s",
+			    t->institution);
+			snprintf(at->status, sizeof(at->status), "%s", st);
+			if (strcmp(st, "UNAVAILABLE") != 0)
+				ok++;
+			else
+				log_info("ticket=%s target=%s unavailable: %s",
+				    r->ticket, t->institution, why);
+			ans = soapmsg_add_kp(cr, "Answer", NULL);
+			soapmsg_add_kp(ans, "Source", t->institution);
+			soapmsg_add_kp(ans, "Status", st);
+			if (resp != NULL &&
+			    (resp = soapmsg_child(resp, KI_NS, "Payload")) != NULL) {
+				soapmsg_payload_digest(resp, at->answer_digest);
+				soapmsg_copy_children(soapmsg_add_kp(ans,
+				    "Payload", NULL), resp);
+			}
+			envelope_free(env);
+			forward_reply_clear(&calls[i].reply);
+			free(calls[i].body);
+		}
 	}
 	if (ok == 0) {
 		xmlFreeDoc(x->answer);
@@ -725,7 +747,7 @@ consult_forward(struct exchange *x, const struct consult_decision *d)
 		    n == 1 ? "the institution holding the data did not answer" :
 		    "none of the institutions holding the data answered");
 	}
-	snprintf(x->status, sizeof(x->status), "%s", (size_t)ok == n ? "OK" :
+	snprintf(x->status, sizeof(x->status), "%s", ok == n ? "OK" :
 	    "PARTIAL");
 	xmlNodeSetContent(p, BAD_CAST x->status);
 	return 0;
@@ -904,6 +926,7 @@ hub_publish(struct exchange *x)
 	struct mutation_decision  d;
 	struct dir_mutation	  m;
 	struct audit_outbox	 *o;
+	struct audit_target	 *t;
 	xmlNodePtr		  body, resp;
 	char			  effective[16], count[16], *payload;
 	kp_day			  day;
@@ -942,12 +965,10 @@ hub_publish(struct exchange *x)
 		snprintf(o->ssin, sizeof(o->ssin), "%s", r->ssin);
 		day_format(day, o->effective_date);
 		o->payload = payload != NULL ? xstrdup(payload) : NULL;
-		if (r->ntargets < AUDIT_MAX_TARGETS) {
-			struct audit_target *t = &r->targets[r->ntargets++];
-			snprintf(t->institution, sizeof(t->institution), "%s",
-			    o->recipient);
-			snprintf(t->status, sizeof(t->status), "QUEUED");
-		}
+		t = audit_record_add_target(r);
+		snprintf(t->institution, sizeof(t->institution), "%s",
+		    o->recipient);
+		snprintf(t->status, sizeof(t->status), "QUEUED");
 	}
 	free(payload);
 	snprintf(count, sizeof(count), "%zu", d.nrecipients);
@@ -1061,6 +1082,7 @@ hub_exchange(struct hub_worker *w, const struct server_request *req,
 	for (i = 0; i < x.rec.noutbox; i++)
 		free(x.rec.outbox[i].payload);
 	free(x.rec.outbox);
+	audit_record_release(&x.rec);
 }
 
 /* ------------------------------------------------------------------ */

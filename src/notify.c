@@ -665,7 +665,12 @@ notify_failed_sql(struct notify_worker *w, struct delivery *d)
 static void
 notify_record(struct audit_record *rec, const struct delivery *d)
 {
+	struct audit_target	*keep = rec->targets, *t;
+	int			 cap = rec->cap_targets;
+
 	audit_record_init(rec, "delivery", "ReceiveMutation");
+	rec->targets = keep;		/* the buffer of the last batch's */
+	rec->cap_targets = cap;
 	snprintf(rec->sender, sizeof(rec->sender), "%s", d->source);
 	snprintf(rec->message_id, sizeof(rec->message_id), "%.36s",
 	    d->delivery_id);
@@ -679,13 +684,11 @@ notify_record(struct audit_record *rec, const struct delivery *d)
 	snprintf(rec->reason, sizeof(rec->reason), "attempt %d for "
 	    "publication %s%s%.180s", d->attempts + 1, d->ticket, d->ok ? "" : ": ",
 	    d->ok ? "" : d->why);
-	snprintf(rec->targets[0].institution,
-	    sizeof(rec->targets[0].institution), "%s", d->recipient);
-	snprintf(rec->targets[0].status, sizeof(rec->targets[0].status), "%s",
+	t = audit_record_add_target(rec);
+	snprintf(t->institution, sizeof(t->institution), "%s", d->recipient);
+	snprintf(t->status, sizeof(t->status), "%s",
 	    d->ok ? "ACK" : "UNAVAILABLE");
-	snprintf(rec->targets[0].answer_digest,
-	    sizeof(rec->targets[0].answer_digest), "%s", d->digest);
-	rec->ntargets = 1;
+	snprintf(t->answer_digest, sizeof(t->answer_digest), "%s", d->digest);
 	rec->also = d->also;
 }
 
@@ -905,6 +908,8 @@ notify_worker_init(struct notify *n, struct notify_worker *w, int i,
 static void
 notify_worker_free(struct notify_worker *w)
 {
+	int	i;
+
 	db_close(w->db);
 	directory_close(w->dir);
 	if (w->wsse != NULL)
@@ -916,6 +921,8 @@ notify_worker_free(struct notify_worker *w)
 	free(w->pdoc_text);
 	free(w->d);
 	free(w->to);
+	for (i = 0; w->recs != NULL && i < w->n->batch; i++)
+		audit_record_release(&w->recs[i]);
 	free(w->recs);
 }
 

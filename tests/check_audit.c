@@ -131,7 +131,7 @@ test_hash_covers_every_field(void)
 	audit_record_init(&r, "exchange", "Consult");
 	snprintf(r.ssin, sizeof(r.ssin), "78031914571");
 	snprintf(r.decision, sizeof(r.decision), "OK");
-	r.ntargets = 1;
+	audit_record_add_target(&r);
 	snprintf(r.targets[0].institution, sizeof(r.targets[0].institution),
 	    "0200000142");
 	snprintf(r.targets[0].status, sizeof(r.targets[0].status), "OK");
@@ -157,6 +157,7 @@ test_hash_covers_every_field(void)
 	snprintf(r.service, sizeof(r.service), "A");
 	audit_hash(NODE, &r, h);
 	CU_ASSERT_STRING_NOT_EQUAL(h, h0);
+	audit_record_release(&r);
 }
 
 static struct audit_log	*alog;
@@ -173,12 +174,13 @@ appender(void *arg)
 		snprintf(r.ssin, sizeof(r.ssin), "78031914571");
 		snprintf(r.decision, sizeof(r.decision), "OK");
 		snprintf(r.reason, sizeof(r.reason), "test");
-		r.ntargets = 1;
+		audit_record_add_target(&r);
 		snprintf(r.targets[0].institution,
 		    sizeof(r.targets[0].institution), "0100000169");
 		snprintf(r.targets[0].status, sizeof(r.targets[0].status), "OK");
 		if (audit_append(alog, &r) != 0 || r.seq == 0)
 			(*failures)++;
+		audit_record_release(&r);
 	}
 	return NULL;
 }

@@ -160,7 +160,7 @@ append_start(struct append *a)
 	snprintf(a->r.sender, sizeof(a->r.sender), "0200000142");
 	snprintf(a->r.decision, sizeof(a->r.decision), "OK");
 	snprintf(a->r.reason, sizeof(a->r.reason), "retry test");
-	a->r.ntargets = 1;
+	audit_record_add_target(&a->r);
 	snprintf(a->r.targets[0].institution,
 	    sizeof(a->r.targets[0].institution), "0100000169");
 	snprintf(a->r.targets[0].status, sizeof(a->r.targets[0].status), "OK");

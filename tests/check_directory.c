@@ -565,6 +565,25 @@ test_files_same_with_and_without_cache(void)
 	mysql_free_result(r);
 	CU_ASSERT(persons >= 30);
 	CU_ASSERT(files >= 100);
+
+	/* an institution and a file added after the table was kept: found */
+	fill("INSERT INTO institution VALUES ('0700000104', 'Added later', "
+	    "'HEALTH', 'http://127.0.0.1:1/later', 1)");
+	fill("INSERT INTO person_file (ssin, institution, quality, begin_date, "
+	    "end_date) VALUES ('78031914571', '0700000104', 'INSURED', "
+	    "'2020-01-01', NULL)");
+	CU_ASSERT_EQUAL(directory_consult(cached, "78031914571", "WAGES",
+	    "INSURED", &a), 0);
+	for (i = 0; i < a.facts.nfiles; i++)
+		if (strcmp(a.files[i].institution, "0700000104") == 0)
+			break;
+	CU_ASSERT_FATAL(i < a.facts.nfiles);
+	CU_ASSERT_STRING_EQUAL(a.files[i].sector, "HEALTH");
+	CU_ASSERT_STRING_EQUAL(a.files[i].endpoint, "http://127.0.0.1:1/later");
+	CU_ASSERT_TRUE(a.files[i].active);
+	directory_consult_free(&a);
+	fill("DELETE FROM person_file WHERE institution = '0700000104'");
+	fill("DELETE FROM institution WHERE id = '0700000104'");
 	directory_close(cached);
 	directory_close(direct);
 }
