@@ -82,9 +82,13 @@ person_ssin(unsigned long p, char out[12])
 static void
 synthetic_record(struct audit_record *r, long n, unsigned int *seed)
 {
-	char	buf[64];
+	struct audit_target	*keep = r->targets, *t;
+	int			 cap = r->cap_targets;
+	char			 buf[64];
 
 	audit_record_init(r, "exchange", "Consult");
+	r->targets = keep;		/* the last record's buffer, reused */
+	r->cap_targets = cap;
 	snprintf(r->sender, sizeof(r->sender), "0200000142");
 	audit_sha256_hex(&n, sizeof(n), r->sender_cert);
 	snprintf(r->message_id, sizeof(r->message_id), "audit-bench-%ld-%u", n,
@@ -103,11 +107,10 @@ synthetic_record(struct audit_record *r, long n, unsigned int *seed)
 	audit_sha256_hex(buf, strlen(buf), r->request_digest);
 	snprintf(buf, sizeof(buf), "answer %ld", n);
 	audit_sha256_hex(buf, strlen(buf), r->answer_digest);
-	r->ntargets = 1;
-	snprintf(r->targets[0].institution, sizeof(r->targets[0].institution),
-	    "0100000169");
-	snprintf(r->targets[0].status, sizeof(r->targets[0].status), "OK");
-	memcpy(r->targets[0].answer_digest, r->answer_digest, AUDIT_HASH_LEN);
+	t = audit_record_add_target(r);
+	snprintf(t->institution, sizeof(t->institution), "0100000169");
+	snprintf(t->status, sizeof(t->status), "OK");
+	memcpy(t->answer_digest, r->answer_digest, AUDIT_HASH_LEN);
 	r->answered_us = r->received_us + 800;
 }
 
@@ -133,7 +136,7 @@ worker_thread(void *arg)
 {
 	struct worker		*w = arg;
 	struct bench		*b = w->b;
-	struct audit_record	*r = xmalloc(sizeof(*r));
+	struct audit_record	*r = xcalloc(1, sizeof(*r));
 	unsigned int		 seed = (unsigned int)w->index * 7919u + 1;
 	int64_t			 t0;
 	long			 n;
@@ -148,6 +151,7 @@ worker_thread(void *arg)
 		}
 		w->lat[w->n++] = audit_now_us() - t0;
 	}
+	audit_record_release(r);
 	free(r);
 	return NULL;
 }
