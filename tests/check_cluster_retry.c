@@ -218,6 +218,7 @@ test_deadlock_retried(void)
 	CU_ASSERT_EQUAL(a.rc, -2);	/* its second try waits for seq 1 */
 	CU_ASSERT_EQUAL(q(db2, "ROLLBACK"), 0);
 	pthread_join(a.t, NULL);
+	audit_record_release(&a.r);
 	CU_ASSERT_EQUAL(a.rc, 0);
 	CU_ASSERT_EQUAL(a.r.seq, 1);
 	CU_ASSERT_EQUAL(num("SELECT v FROM retry_lock WHERE id = 1"), 1);
@@ -247,6 +248,7 @@ test_connection_lost_retried(void)
 	CU_ASSERT_EQUAL(a.rc, -2);
 	CU_ASSERT_EQUAL(q(db2, "COMMIT"), 0);
 	pthread_join(a.t, NULL);
+	audit_record_release(&a.r);
 	CU_ASSERT_EQUAL(a.rc, 0);
 	CU_ASSERT_EQUAL(a.r.seq, 2);
 	CU_ASSERT_EQUAL(num("SELECT v FROM retry_lock WHERE id = 1"), 2);
