@@ -82,13 +82,10 @@ person_ssin(unsigned long p, char out[12])
 static void
 synthetic_record(struct audit_record *r, long n, unsigned int *seed)
 {
-	struct audit_target	*keep = r->targets, *t;
-	int			 cap = r->cap_targets;
+	struct audit_target	*t;
 	char			 buf[64];
 
-	audit_record_init(r, "exchange", "Consult");
-	r->targets = keep;		/* the last record's buffer, reused */
-	r->cap_targets = cap;
+	audit_record_renew(r, "exchange", "Consult");
 	snprintf(r->sender, sizeof(r->sender), "0200000142");
 	audit_sha256_hex(&n, sizeof(n), r->sender_cert);
 	snprintf(r->message_id, sizeof(r->message_id), "audit-bench-%ld-%u", n,

@@ -182,6 +182,16 @@ audit_time_format(int64_t us, char out[27])
 	out[26] = '\0';
 }
 
+/* A new ticket, the kind and operation, the reception time: now. */
+static void
+record_start(struct audit_record *r, const char *kind, const char *operation)
+{
+	audit_ticket_new(r->ticket);
+	r->kind = kind;
+	r->operation = operation;
+	r->received_us = audit_now_us();
+}
+
 /* A fresh record with a new ticket and the reception time set to now (no
  * targets: audit_record_release() frees what audit_record_add_target()
  * adds). */
@@ -190,10 +200,29 @@ audit_record_init(struct audit_record *r, const char *kind,
     const char *operation)
 {
 	memset(r, 0, sizeof(*r));
-	audit_ticket_new(r->ticket);
-	r->kind = kind;
-	r->operation = operation;
-	r->received_us = audit_now_us();
+	record_start(r, kind, operation);
+}
+
+/* Empty a record for use again, keeping the buffer of its targets (a
+ * record reused for many keeps one buffer, freed by audit_record_release). */
+void
+audit_record_clear(struct audit_record *r)
+{
+	struct audit_target	*keep = r->targets;
+	int			 cap = r->cap_targets;
+
+	memset(r, 0, sizeof(*r));
+	r->targets = keep;
+	r->cap_targets = cap;
+}
+
+/* audit_record_init() for a record used before, keeping its buffer. */
+void
+audit_record_renew(struct audit_record *r, const char *kind,
+    const char *operation)
+{
+	audit_record_clear(r);
+	record_start(r, kind, operation);
 }
 
 /* A new, zeroed target at the end of the record's list: as many as an
@@ -805,8 +834,6 @@ audit_load_key(struct audit_log *a, const struct kp_config *cf, char *err,
 {
 	FILE		*fp;
 	X509		*x = NULL;
-	unsigned char	 md[32];
-	unsigned int	 mdlen;
 
 	if (cf->signing_key == NULL || cf->signing_certificate == NULL)
 		return 0;	/* a tool without the key: no checkpoints */
@@ -819,14 +846,13 @@ audit_load_key(struct audit_log *a, const struct kp_config *cf, char *err,
 		fclose(fp);
 	}
 	if (a->key == NULL || x == NULL ||
-	    X509_digest(x, EVP_sha256(), md, &mdlen) != 1) {
+	    certificate_fingerprint(x, a->cert_fp) == -1) {
 		snprintf(err, errlen, "cannot load the signing key %s and "
 		    "certificate %s for audit checkpoints", cf->signing_key,
 		    cf->signing_certificate);
 		X509_free(x);
 		return -1;
 	}
-	certificate_hex(md, mdlen, a->cert_fp);
 	X509_free(x);
 	return 0;
 }

@@ -73,6 +73,9 @@ struct audit_log;
 void		 audit_ticket_new(char out[AUDIT_TICKET_LEN]);
 void		 audit_record_init(struct audit_record *, const char *kind,
 		    const char *operation);
+void		 audit_record_clear(struct audit_record *);
+void		 audit_record_renew(struct audit_record *, const char *kind,
+		    const char *operation);
 struct audit_target *audit_record_add_target(struct audit_record *);
 void		 audit_record_release(struct audit_record *);
 void		 audit_time_format(int64_t us, char out[27]);

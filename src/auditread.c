@@ -140,12 +140,10 @@ verify_checkpoints(MYSQL *db, const char *node, X509 *cert, FILE *out,
 	MYSQL_RES		*res;
 	MYSQL_ROW		 row;
 	char			 q[1024], esc[200], fp[AUDIT_HASH_LEN] = "", what[300];
-	unsigned char		 md[32];
-	unsigned int		 mdlen;
 	unsigned long long	 covered = 0;
 
-	if (cert != NULL && X509_digest(cert, EVP_sha256(), md, &mdlen) == 1)
-		certificate_hex(md, mdlen, fp);
+	if (cert != NULL)
+		certificate_fingerprint(cert, fp);	/* "" if it cannot */
 	mysql_real_escape_string(db, esc, node, (unsigned long)strlen(node));
 	snprintf(q, sizeof(q), "SELECT c.seq, c.hash, c.signature, "
 	    "c.certificate, r.hash, r.ticket FROM audit_checkpoint c LEFT JOIN "
@@ -215,12 +213,7 @@ verify_node(MYSQL *db, MYSQL *db2, const char *node, X509 *cert, FILE *out,
 	memcpy(prev, ZERO_HASH, sizeof(prev));
 	memset(&r, 0, sizeof(r));
 	while ((row = mysql_fetch_row(res)) != NULL) {
-		struct audit_target	*keep = r.targets;
-		int			 cap = r.cap_targets;
-
-		memset(&r, 0, sizeof(r));
-		r.targets = keep;	/* one buffer for the whole walk */
-		r.cap_targets = cap;
+		audit_record_clear(&r);	/* one target buffer for the walk */
 		seq = strtoull(row[0], NULL, 10);
 		r.seq = seq;
 		copy(r.ticket, sizeof(r.ticket), row[1]);

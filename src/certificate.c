@@ -133,9 +133,8 @@ certificate_info(X509 *x, struct cert_info *info)
 	char			*hex;
 
 	memset(info, 0, sizeof(*info));
-	if (X509_digest(x, EVP_sha256(), md, &mdlen) != 1)
+	if (certificate_fingerprint(x, info->fingerprint) == -1)
 		return -1;
-	certificate_hex(md, mdlen, info->fingerprint);
 	if (X509_digest(x, EVP_sha1(), md, &mdlen) != 1)
 		return -1;
 	certificate_hex(md, mdlen, info->thumbprint_sha1);

@@ -50,6 +50,7 @@
 #include "soapH.h"
 
 #include "audit.h"
+#include "certificate.h"
 #include "config.h"
 #include "daemon.h"
 #include "envelope.h"
@@ -1215,20 +1216,16 @@ institution_cert_fingerprint(const char *path, char out[65], char *err, size_t e
 {
 	FILE		*fp;
 	X509		*x = NULL;
-	unsigned char	 md[EVP_MAX_MD_SIZE];
-	unsigned int	 len = 0, i;
 
 	if ((fp = fopen(path, "r")) != NULL) {
 		x = PEM_read_X509(fp, NULL, NULL, NULL);
 		fclose(fp);
 	}
-	if (x == NULL || X509_digest(x, EVP_sha256(), md, &len) != 1) {
+	if (x == NULL || certificate_fingerprint(x, out) == -1) {
 		snprintf(err, errlen, "%s: cannot read a PEM certificate", path);
 		X509_free(x);
 		return -1;
 	}
-	for (i = 0; i < len && i < 32; i++)
-		snprintf(out + 2 * i, 3, "%02x", md[i]);
 	X509_free(x);
 	return 0;
 }

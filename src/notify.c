@@ -665,12 +665,9 @@ notify_failed_sql(struct notify_worker *w, struct delivery *d)
 static void
 notify_record(struct audit_record *rec, const struct delivery *d)
 {
-	struct audit_target	*keep = rec->targets, *t;
-	int			 cap = rec->cap_targets;
+	struct audit_target	*t;
 
-	audit_record_init(rec, "delivery", "ReceiveMutation");
-	rec->targets = keep;		/* the buffer of the last batch's */
-	rec->cap_targets = cap;
+	audit_record_renew(rec, "delivery", "ReceiveMutation");
 	snprintf(rec->sender, sizeof(rec->sender), "%s", d->source);
 	snprintf(rec->message_id, sizeof(rec->message_id), "%.36s",
 	    d->delivery_id);
