@@ -17,7 +17,10 @@
  * number of operations (N signs, then N verifies), for `perf stat`;
  * KP_BENCH_CLOCK=cpu times with the thread's CPU clock instead of the wall
  * clock: on a shared machine, what the operation costs rather than how long
- * it waited for a core.
+ * it waited for a core; KP_BENCH_C14N=libxml2 canonicalises as xmlsec does
+ * on its own (libxml2's xmlC14NExecute()), and KP_BENCH_C14N=both measures
+ * both in alternating slices and prints their ratio (what bench/run-wsse
+ * does: the baseline in the same run).
  *
  * Each figure is the median of SLICES timed slices of the case's time, so
  * that a noisy neighbour on a shared machine moves it less; the spread
@@ -43,6 +46,8 @@
 static double	seconds_per_case = 1.0;
 static long	ops_per_slice;	/* KP_BENCH_OPS/SLICES: fixed work, for perf stat */
 static clockid_t clock_id = CLOCK_MONOTONIC;	/* KP_BENCH_CLOCK=cpu: thread CPU time */
+static int	modes[2] = { 0, 1 };	/* wsse_c14n_libxml2_only() per mode */
+static int	nmodes = 1;		/* KP_BENCH_C14N=both: 2 */
 
 /* What one case measured: us/op of the median, fastest, slowest slice. */
 struct timing {
@@ -145,30 +150,23 @@ sign_once(struct wsse_ctx *ctx, struct envelope *env, char **out, size_t *len,
 	xmlFreeDoc(doc);
 }
 
-/* Sign the parsed request repeatedly; the signed bytes of one round. */
-static char *
-bench_sign(struct wsse_ctx *ctx, struct envelope *env, struct timing *tm)
+/* One slice of signs of the parsed request, us/op; the signed bytes of
+ * the last in *out. */
+static double
+sign_slice(struct wsse_ctx *ctx, struct envelope *env, char **out)
 {
-	char		*out = NULL;
 	size_t		 len;
-	double		 t0, spent, us[SLICES];
-	long		 n;
-	int		 i;
+	double		 t0, spent = 0;
+	long		 n = 0;
 
-	for (i = 0; i < SLICES; i++) {
-		t0 = now();
-		spent = 0;
-		n = 0;
-		do {
-			free(out);
-			sign_once(ctx, env, &out, &len, &spent);
-			n++;
-		} while (ops_per_slice > 0 ? n < ops_per_slice :
-		    now() - t0 < seconds_per_case / SLICES);
-		us[i] = spent * 1e6 / n;
-	}
-	summarise(us, tm);
-	return out;
+	t0 = now();
+	do {
+		free(*out);
+		sign_once(ctx, env, out, &len, &spent);
+		n++;
+	} while (ops_per_slice > 0 ? n < ops_per_slice :
+	    now() - t0 < seconds_per_case / SLICES / nmodes);
+	return spent * 1e6 / n;
 }
 
 /* Parse and verify msg once (not inlined either). */
@@ -190,30 +188,22 @@ verify_once(struct wsse_ctx *ctx, const char *msg, size_t len,
 	envelope_free(env);
 }
 
-/* Parse and verify msg repeatedly. */
-static void
-bench_verify(struct wsse_ctx *ctx, const char *msg, struct timing *tm)
+/* One slice of parses and verifies of msg, us/op. */
+static double
+verify_slice(struct wsse_ctx *ctx, const char *msg,
+    const struct envelope_limits *l)
 {
-	struct envelope_limits	 l;
-	size_t			 len = strlen(msg);
-	double			 t0, t, us[SLICES];
-	long			 n;
-	int			 i;
+	size_t		 len = strlen(msg);
+	double		 t0;
+	long		 n = 0;
 
-	envelope_limits_default(&l);
-	verify_once(ctx, msg, len, &l);		/* warm the caches */
-	for (i = 0; i < SLICES; i++) {
-		t0 = now();
-		n = 0;
-		do {
-			verify_once(ctx, msg, len, &l);
-			n++;
-		} while (ops_per_slice > 0 ? n < ops_per_slice :
-		    (t = now() - t0) < seconds_per_case / SLICES);
-		t = now() - t0;
-		us[i] = t * 1e6 / n;
-	}
-	summarise(us, tm);
+	t0 = now();
+	do {
+		verify_once(ctx, msg, len, l);
+		n++;
+	} while (ops_per_slice > 0 ? n < ops_per_slice :
+	    now() - t0 < seconds_per_case / SLICES / nmodes);
+	return (now() - t0) * 1e6 / n;
 }
 
 /* "fastest-slowest" in a static buffer (one per call site use). */
@@ -228,28 +218,54 @@ spread(double fastest, double slowest)
 	return buf[which];
 }
 
-/* One row: key type and size. */
+/* The rows of one key type and size: each mode's slices alternate, so
+ * that a neighbour's load falls on both canonicalisations alike. */
 static void
 bench_case(const char *pki, const char *who, size_t size)
 {
 	struct envelope_limits	 l;
 	struct envelope		*env;
 	struct wsse_ctx		*ctx = context(pki, who);
-	char			*req = request(size), *msg, reason[256];
-	struct timing		 sign, verify;
+	char			*req = request(size), *msg = NULL, reason[256];
+	double			 su[2][SLICES], vu[2][SLICES];
+	struct timing		 sign[2], verify[2];
+	int			 i, m;
 
 	envelope_limits_default(&l);
 	if (envelope_parse(req, strlen(req), &l, &env, reason, sizeof(reason)) != KP_OK) {
 		fprintf(stderr, "wsse-bench: %s\n", reason);
 		exit(1);
 	}
-	msg = bench_sign(ctx, env, &sign);
-	bench_verify(ctx, msg, &verify);
-	printf("%-6s %6zu %7zu %8.0f %8.1f %13s %9.0f %8.1f %13s\n", who,
-	    size, strlen(msg), 1e6 / sign.median, sign.median,
-	    spread(sign.fastest, sign.slowest), 1e6 / verify.median,
-	    verify.median, spread(verify.fastest, verify.slowest));
+	for (i = 0; i < SLICES; i++)
+		for (m = 0; m < nmodes; m++) {
+			wsse_c14n_libxml2_only(modes[m]);
+			su[m][i] = sign_slice(ctx, env, &msg);
+		}
+	for (m = 0; m < nmodes; m++) {
+		wsse_c14n_libxml2_only(modes[m]);
+		verify_once(ctx, msg, strlen(msg), &l);	/* warm the caches */
+	}
+	for (i = 0; i < SLICES; i++)
+		for (m = 0; m < nmodes; m++) {
+			wsse_c14n_libxml2_only(modes[m]);
+			vu[m][i] = verify_slice(ctx, msg, &l);
+		}
+	for (m = 0; m < nmodes; m++) {
+		summarise(su[m], &sign[m]);
+		summarise(vu[m], &verify[m]);
+		printf("%-6s %-7s %6zu %7zu %8.0f %8.1f %13s %9.0f %8.1f %13s\n",
+		    who, modes[m] ? "libxml2" : "own", size, strlen(msg),
+		    1e6 / sign[m].median, sign[m].median,
+		    spread(sign[m].fastest, sign[m].slowest),
+		    1e6 / verify[m].median, verify[m].median,
+		    spread(verify[m].fastest, verify[m].slowest));
+	}
+	if (nmodes == 2)
+		printf("%-6s %-7s %6zu %7s %8s %8.2f %13s %9s %8.2f\n", who,
+		    "ratio", size, "", "", sign[0].median / sign[1].median, "", "",
+		    verify[0].median / verify[1].median);
 	fflush(stdout);
+	wsse_c14n_libxml2_only(0);
 	free(msg);
 	envelope_free(env);
 	free(req);
@@ -261,6 +277,7 @@ main(int argc, char *argv[])
 {
 	static const size_t sizes[] = { 2048, 4096, 20480, 204800 };
 	static const char *const who[] = { "rsa", "ec256" };
+	const char *c14n;
 	size_t	i, k;
 
 	if (argc < 2) {
@@ -273,10 +290,16 @@ main(int argc, char *argv[])
 	if (getenv("KP_BENCH_CLOCK") != NULL &&
 	    strcmp(getenv("KP_BENCH_CLOCK"), "cpu") == 0)
 		clock_id = CLOCK_THREAD_CPUTIME_ID;
+	if ((c14n = getenv("KP_BENCH_C14N")) != NULL) {
+		if (strcmp(c14n, "libxml2") == 0)
+			modes[0] = 1;
+		else if (strcmp(c14n, "both") == 0)
+			nmodes = 2;
+	}
 	if (getenv("KP_BENCH_OPS") != NULL &&
 	    (ops_per_slice = atol(getenv("KP_BENCH_OPS")) / SLICES) < 1)
 		ops_per_slice = 1;
-	printf("%-6s %6s %7s %8s %8s %13s %9s %8s %13s\n", "key", "size",
+	printf("%-6s %-7s %6s %7s %8s %8s %13s %9s %8s %13s\n", "key", "c14n", "size",
 	    "bytes", "signs/s", "us/sign", "(spread)", "verifs/s", "us/verif",
 	    "(spread)");
 	for (k = 0; k < 2; k++)

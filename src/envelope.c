@@ -9,8 +9,12 @@
  * start tag before any callback could stop it. The parser then runs with
  * XML_PARSE_NONET and never with NOENT, DTDLOAD, DTDATTR or HUGE; SAX hooks
  * stop it on a DOCTYPE (the internalSubset callback), on nesting deeper than
- * the limit and on too many attributes. Finally the tree must be a SOAP
- * Envelope holding at most a Header and then a Body, nothing else.
+ * the limit and on too many attributes. A document that is well-formed but
+ * not namespace-well-formed (an unbound prefix, one expanded attribute
+ * name twice, xmlns:p="") is refused too: libxml2 builds a tree for it,
+ * which signatures and their canonical forms cannot be trusted over.
+ * Finally the tree must be a SOAP Envelope holding at most a Header and
+ * then a Body, nothing else.
  *
  * Copyright (C) 2026 the kruispunt authors
  * SPDX-License-Identifier: GPL-2.0-or-later
@@ -214,7 +218,8 @@ parse_tree(const char *buf, size_t len, const struct envelope_limits *l,
 	ctxt->sax->startElementNs = sax_start;
 	ctxt->sax->endElementNs = sax_end;
 	doc = xmlCtxtReadMemory(ctxt, buf, (int)len, NULL, NULL,
-	    XML_PARSE_NONET | XML_PARSE_NOERROR | XML_PARSE_NOWARNING);
+	    XML_PARSE_NONET | XML_PARSE_NOERROR | XML_PARSE_NOWARNING |
+	    XML_PARSE_COMPACT);
 	if (st.refused)
 		e = envelope_refuse(reason, reasonlen, KP_INVALID_MESSAGE, "%s", st.why);
 	else if (doc == NULL || !ctxt->wellFormed) {
@@ -222,6 +227,15 @@ parse_tree(const char *buf, size_t len, const struct envelope_limits *l,
 		e = envelope_refuse(reason, reasonlen, KP_INVALID_MESSAGE,
 		    "not well-formed XML: line %d: %s", xe ? xe->line : 0,
 		    xe && xe->message ? xe->message : "parse error\n");
+	} else if (!ctxt->nsWellFormed) {
+		/* an unbound prefix, an attribute twice under two prefixes:
+		 * libxml2 builds a tree anyway; signatures and c14n over it
+		 * would be guesswork */
+		xe = xmlCtxtGetLastError(ctxt);
+		e = envelope_refuse(reason, reasonlen, KP_INVALID_MESSAGE,
+		    "not namespace-well-formed XML: line %d: %s",
+		    xe ? xe->line : 0, xe && xe->message ? xe->message :
+		    "namespace error\n");
 	} else if (doc->intSubset != NULL || doc->extSubset != NULL)
 		e = envelope_refuse(reason, reasonlen, KP_INVALID_MESSAGE,
 		    "a DOCTYPE is not allowed in a SOAP message");

@@ -148,6 +148,8 @@ global_init_once(void)
 	/* no file, http or ftp reads from xmlsec, whatever a message says */
 	xmlSecIOCleanupCallbacks();
 	xmlSecErrorsSetCallback(xmlsec_error_cb);
+	if (wsse_c14n_register() != 0)
+		return;
 	global_status = 0;
 }
 
@@ -1138,11 +1140,10 @@ dsig_restrict(xmlSecDSigCtxPtr d)
 	 * (wsse_prune_begin()) relies on c14n being the only transform.
 	 */
 	d->flags |= XMLSEC_DSIG_FLAGS_USE_VISA3D_HACK;
-	return xmlSecDSigCtxEnableReferenceTransform(d, xmlSecTransformExclC14NId) ||
+	return wsse_c14n_enable(d) ||
 	    xmlSecDSigCtxEnableReferenceTransform(d, xmlSecTransformSha256Id) ||
 	    xmlSecDSigCtxEnableReferenceTransform(d, xmlSecTransformSha384Id) ||
 	    xmlSecDSigCtxEnableReferenceTransform(d, xmlSecTransformSha512Id) ||
-	    xmlSecDSigCtxEnableSignatureTransform(d, xmlSecTransformExclC14NId) ||
 	    xmlSecDSigCtxEnableSignatureTransform(d, xmlSecTransformRsaSha256Id) ||
 	    xmlSecDSigCtxEnableSignatureTransform(d, xmlSecTransformRsaSha384Id) ||
 	    xmlSecDSigCtxEnableSignatureTransform(d, xmlSecTransformRsaSha512Id) ||

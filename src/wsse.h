@@ -124,6 +124,12 @@ enum kp_error	 wsse_sign(struct wsse_ctx *, xmlDocPtr, char *reason,
 		    size_t reasonlen);
 int64_t		 wsse_now_ms(void);
 
+/* Canonicalisations written by kruispunt's own exclusive c14n and those
+ * left to libxml2's (wsse_c14n.c), since the process started. */
+void		 wsse_c14n_counts(uint64_t *fast, uint64_t *libxml2);
+/* For benches: every canonicalisation by libxml2, as xmlsec does it. */
+void		 wsse_c14n_libxml2_only(int);
+
 /* An in-memory set of registered certificates (wsse_certset.c). */
 struct wsse_certset;
 

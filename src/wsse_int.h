@@ -104,6 +104,8 @@ int64_t		 wsse_ctx_now(const struct wsse_ctx *);
 int		 wsse_sign_load(struct wsse_ctx *, char *err, size_t errlen);
 void		 wsse_sign_unload(struct wsse_ctx *);
 xmlSecKeyPtr	 wsse_key_from_evp(EVP_PKEY *);
+int		 wsse_c14n_register(void);
+int		 wsse_c14n_enable(xmlSecDSigCtxPtr);
 const char	*wsse_xmlsec_error(void);
 void		 wsse_xmlsec_error_reset(void);
 

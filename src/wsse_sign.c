@@ -283,6 +283,15 @@ sign_template(struct wsse_ctx *ctx, xmlNodePtr sig, char *reason, size_t rlen)
 	d->enabledReferenceUris = xmlSecTransformUriTypeSameDocument;
 	/* "#id" by xmlGetID(), as in wsse.c: no XPath context per reference */
 	d->flags |= XMLSEC_DSIG_FLAGS_USE_VISA3D_HACK;
+	/* the hub's exclusive c14n (wsse_c14n.c) and what the template names */
+	if (wsse_c14n_enable(d) != 0 ||
+	    xmlSecDSigCtxEnableReferenceTransform(d, xmlSecTransformSha256Id) < 0 ||
+	    xmlSecDSigCtxEnableSignatureTransform(d, ctx->sign_ec ?
+	    xmlSecTransformEcdsaSha256Id : xmlSecTransformRsaSha256Id) < 0) {
+		xmlSecDSigCtxFinalize(d);
+		return wsse_refuse(reason, rlen, KP_INTERNAL, "xmlsec: %s",
+		    wsse_xmlsec_error());
+	}
 	d->signKey = ctx->sign_key;
 	wsse_prune_begin(&prune, d, sig);
 	rc = xmlSecDSigCtxSign(d, sig);

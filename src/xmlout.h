@@ -16,4 +16,13 @@
  * a node this writer leaves to libxml2. */
 int	xmlout_doc(xmlDocPtr, char **out, size_t *len);
 
+/* The element and its subtree as Exclusive XML Canonicalization 1.0 without
+ * comments gives it (the node set of a same-document reference "#id"),
+ * with the InclusiveNamespaces prefixes (NULL-terminated, as xmlsec keeps
+ * them; NULL for none), in a malloc'ed buffer (not NUL-terminated); -1
+ * (nothing allocated) for what it leaves to libxml2's xmlC14NExecute() (see
+ * xmlout.c). */
+int	xmlout_exc_c14n(const xmlNode *, const xmlChar *const *prefixes,
+	    char **out, size_t *len);
+
 #endif

@@ -122,6 +122,15 @@ test_structure(void)
 		  "</s:Envelope>", "follows the SOAP Body" },
 		{ "<s:Envelope xmlns:s='http://schemas.xmlsoap.org/soap/envelope/'>"
 		  "<s:Body></s:Envelope>", "not well-formed" },
+		/* namespace well-formedness: an unbound prefix, one expanded
+		 * attribute name twice, an empty prefixed namespace */
+		{ "<s:Envelope xmlns:s='http://schemas.xmlsoap.org/soap/envelope/'>"
+		  "<s:Body><u:x/></s:Body></s:Envelope>", "namespace" },
+		{ "<s:Envelope xmlns:s='http://schemas.xmlsoap.org/soap/envelope/' "
+		  "xmlns:a='urn:x' xmlns:b='urn:x'><s:Body a:i='1' b:i='2'/>"
+		  "</s:Envelope>", "namespace" },
+		{ "<s:Envelope xmlns:s='http://schemas.xmlsoap.org/soap/envelope/'>"
+		  "<s:Body xmlns:e=''/></s:Envelope>", "namespace" },
 	};
 	struct envelope	*env = NULL;
 	size_t		 i;

@@ -397,6 +397,38 @@ test_roundtrip(void)
 	wsse_ctx_free(ctx);
 }
 
+/* Body, Timestamp and SignedInfo are canonicalised by kruispunt's c14n
+ * (wsse_c14n.c) when signing and checking, and the same message checks
+ * with xmlsec's own way (libxml2's c14n) too. */
+static void
+test_own_c14n(void)
+{
+	struct wsse_ctx		*ctx = verifier(NULL, NULL, NULL);
+	struct wsse_result	 res;
+	uint64_t		 f0, l0, f1, l1;
+	char			*msg;
+
+	wsse_c14n_counts(&f0, &l0);
+	msg = signed_by("ec256");
+	wsse_c14n_counts(&f1, &l1);
+	CU_ASSERT_EQUAL(f1 - f0, 3);
+	CU_ASSERT_EQUAL(l1, l0);
+	CU_ASSERT_EQUAL(verify_with(ctx, msg, &res), KP_OK);
+	wsse_result_clear(&res);
+	wsse_c14n_counts(&f0, &l0);
+	CU_ASSERT_EQUAL(f0 - f1, 3);
+	CU_ASSERT_EQUAL(l0, l1);
+	wsse_c14n_libxml2_only(1);
+	CU_ASSERT_EQUAL(verify_with(ctx, msg, &res), KP_OK);
+	wsse_result_clear(&res);
+	wsse_c14n_libxml2_only(0);
+	wsse_c14n_counts(&f1, &l1);
+	CU_ASSERT_EQUAL(f1, f0);
+	CU_ASSERT(l1 - l0 >= 3);
+	free(msg);
+	wsse_ctx_free(ctx);
+}
+
 static void
 test_template_signed_by_xmlsec(void)
 {
@@ -1518,6 +1550,7 @@ main(void)
 		return 99;
 	s = CU_add_suite("wsse", init, clean);
 	CU_add_test(s, "sign and verify: RSA-2048, P-256, P-384", test_roundtrip);
+	CU_add_test(s, "kruispunt's c14n, and libxml2's", test_own_c14n);
 	CU_add_test(s, "templates signed by plain xmlsec", test_template_signed_by_xmlsec);
 	CU_add_test(s, "SKI, thumbprint, issuer-serial references", test_key_references);
 	CU_add_test(s, "valid but not registered", test_not_registered);
