@@ -12,7 +12,9 @@
  * receive  the baseline: signs COUNT ReceiveMutation requests with the
  *          hub's key, as the hub's delivery workers build them (a new
  *          DeliveryId each, the same payload), and posts them straight to
- *          the recipients, request k to URL number k mod the URL count,
+ *          the recipients, request k to URL number k mod the URL count
+ *          (with --group G: k / G mod the count, so that the connections
+ *          send runs of G requests to one recipient at a time),
  *          over CONNS connection threads (each keeps one connection per
  *          URL). An answer counts as good when it is HTTP 200 and its Ack
  *          names the DeliveryId; with -V the acknowledgement's signature is
@@ -63,6 +65,7 @@ struct fb {
 	long		 count;
 	int		 expect;
 	int		 verify;
+	int		 group;		/* receive: runs of this many to one URL */
 	char		**bodies;	/* pre-signed */
 	size_t		*lens;
 	char		**ids;		/* receive: the DeliveryIds */
@@ -94,7 +97,7 @@ usage(void)
 	    "-C CERT\n"
 	    "       --ssins FILE [--type T] [--effective DATE] [--expect N] "
 	    "[--source ID]\n"
-	    "       [--quality Q] [-V --ca FILE] URL...\n");
+	    "       [--quality Q] [--group G] [-V --ca FILE] URL...\n");
 	exit(2);
 }
 
@@ -317,7 +320,7 @@ send_thread(void *arg)
 			break;
 		q = 0;
 		good = 0;
-		if (forward_call(f, b->urls[n % b->nurls], action, 11,
+		if (forward_call(f, b->urls[n / b->group % b->nurls], action, 11,
 		    b->bodies[n], b->lens[n], &r, err, sizeof(err)) == 0) {
 			good = check_answer(b, ctx, n, &r, &q, err,
 			    sizeof(err)) == 0;
@@ -331,7 +334,7 @@ send_thread(void *arg)
 			pthread_mutex_lock(&b->mtx);
 			if (b->reported++ < 5)
 				fprintf(stderr, "fanout-bench: %s: %s\n",
-				    b->urls[n % b->nurls], err);
+				    b->urls[n / b->group % b->nurls], err);
 			pthread_mutex_unlock(&b->mtx);
 		}
 	}
@@ -357,6 +360,7 @@ main(int argc, char **argv)
 		{ "expect", required_argument, NULL, 'x' },
 		{ "source", required_argument, NULL, 'S' },
 		{ "quality", required_argument, NULL, 'q' },
+		{ "group", required_argument, NULL, 'g' },
 		{ NULL, 0, NULL, 0 } };
 	struct fb	*b = xcalloc(1, sizeof(*b));
 	struct signer	 sg[FB_SIGNERS];
@@ -369,6 +373,7 @@ main(int argc, char **argv)
 
 	b->conns = 8;
 	b->count = 1000;
+	b->group = 1;
 	b->expect = -1;
 	b->type = "ADDRESS_CHANGE";
 	b->effective = "2026-11-15";
@@ -397,6 +402,7 @@ main(int argc, char **argv)
 		case 'x': b->expect = atoi(optarg); break;
 		case 'S': b->source = optarg; break;
 		case 'q': b->quality = optarg; break;
+		case 'g': b->group = atoi(optarg) > 0 ? atoi(optarg) : 1; break;
 		default: usage();
 		}
 	}

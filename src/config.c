@@ -130,6 +130,7 @@ static const struct conf_key conf_keys[] = {
 	{ "notify", CONF_NOTIFY, "backoff_max", T_DURATION, O(notify_backoff_max), 10 * MS, 86400 * SEC, "10m", 0 },
 	{ "notify", CONF_NOTIFY, "lease", T_DURATION, O(notify_lease), 1 * SEC, 3600 * SEC, "60s", 0 },
 	{ "notify", CONF_NOTIFY, "batch", T_INT, O(notify_batch), 1, 256, "64", 0 },
+	{ "notify", CONF_NOTIFY, "lanes", T_INT, O(notify_lanes), 1, 16, "4", 0 },
 
 	{ "stats", CONF_STATS, "threshold", T_INT, O(stats_threshold), 1, 1000000, "10", 0 },
 

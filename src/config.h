@@ -97,6 +97,7 @@ struct kp_config {
 	int	 notify_backoff_max;
 	int	 notify_lease;
 	int	 notify_batch;
+	int	 notify_lanes;
 
 	/* [stats] */
 	int	 stats_threshold;

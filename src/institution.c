@@ -5,12 +5,17 @@
  * Each request's raw bytes are parsed hardened (envelope) and verified
  * (wsse: the trust anchors of [institution] ca_file; with hub_certificate,
  * the signer must be exactly that certificate, pinned by its SHA-256
- * fingerprint). Only then is the Body's element read into the typed struct
- * that gSOAP generated from wsdl/institution.wsdl (strict: a missing or an
- * unexpected element is INVALID_MESSAGE). The answer is built as the typed
- * struct, written by the generated serialiser, put into an envelope of the
- * request's SOAP version, signed with [institution] key and sent back. A
- * refusal is a signed SOAP fault with a kp:Error detail and HTTP 500.
+ * fingerprint). Only then is the Body's element read: a ProvideDataRequest
+ * into the typed struct that gSOAP generated from wsdl/institution.wsdl
+ * (strict: a missing or an unexpected element is INVALID_MESSAGE), its
+ * answer built as the typed struct, written by the generated serialiser and
+ * put into an envelope of the request's SOAP version; a
+ * ReceiveMutationRequest, the fan-out's hot path, straight from the
+ * verified tree with the same strictness (its seven flat fields in the
+ * schema's order, an optional Payload, nothing else), its acknowledgement
+ * built as a tree. The answer is signed with [institution] key and sent
+ * back. A refusal is a signed SOAP fault with a kp:Error detail and HTTP
+ * 500.
  *
  * ProvideData answers from the data file ([institution] data, read at start
  * and on SIGHUP; see kruispunt-institution(8)): an Answer for the request's
@@ -105,6 +110,23 @@ struct inst_worker {
 	struct institution	*inst;
 	struct wsse_ctx		*wsse;
 	struct soap		*soap;
+};
+
+/* The fields of a ReceiveMutationRequest, in the schema's order. */
+enum {
+	M_TICKET, M_DELIVERY_ID, M_SOURCE, M_MUTATION_TYPE, M_SSIN,
+	M_EFFECTIVE_DATE, M_QUALITY, M_FIELDS
+};
+
+static const char *const mutation_fields[M_FIELDS] = {
+	"Ticket", "DeliveryId", "Source", "MutationType", "Ssin",
+	"EffectiveDate", "Quality"
+};
+
+/* A delivery as read from the verified Body. */
+struct mutation {
+	char		 f[M_FIELDS][64];
+	xmlNodePtr	 payload;	/* ki:Payload, or NULL */
 };
 
 /* One exchange, for the reply and the log line. */
@@ -729,16 +751,17 @@ mlog_sync_upto(struct institution *inst, uint64_t upto)
  * acknowledgement, either way, leaves only once the line is durable.
  */
 static int
-mlog_record(struct institution *inst,
-    const struct _ki__ReceiveMutationRequest *r, const char *digest)
+mlog_record(struct institution *inst, const struct mutation *m,
+    const char *digest)
 {
+	const char	*id = m->f[M_DELIVERY_ID];
 	char	*line = NULL, now[40];
 	int	 rc = -1;
 
 	pthread_mutex_lock(&inst->mlog_lock);
 	if (inst->mlog_broken)
 		goto cleanup;
-	if (seen_has(&inst->seen, r->DeliveryId)) {
+	if (seen_has(&inst->seen, id)) {
 		/* its line may still be on its way to the disk */
 		if (inst->mlog_fd == -1 ||
 		    mlog_sync_upto(inst, inst->mlog_written) == 0)
@@ -748,8 +771,8 @@ mlog_record(struct institution *inst,
 	if (inst->mlog_fd != -1) {
 		utc_now(now, sizeof(now));
 		xasprintf(&line, "%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n", now,
-		    r->DeliveryId, r->Ticket, r->Source, r->MutationType,
-		    r->Ssin, r->EffectiveDate, r->Quality, digest);
+		    id, m->f[M_TICKET], m->f[M_SOURCE], m->f[M_MUTATION_TYPE],
+		    m->f[M_SSIN], m->f[M_EFFECTIVE_DATE], m->f[M_QUALITY], digest);
 		if (write_all(inst->mlog_fd, line, strlen(line)) != 0) {
 			log_warn("%s: cannot write", inst->mlog_path);
 			inst->mlog_broken = 1;
@@ -757,7 +780,7 @@ mlog_record(struct institution *inst,
 		}
 		inst->mlog_written++;
 	}
-	seen_add(&inst->seen, r->DeliveryId);
+	seen_add(&inst->seen, id);
 	if (inst->mlog_fd != -1 &&
 	    mlog_sync_upto(inst, inst->mlog_written) != 0)
 		goto cleanup;
@@ -811,32 +834,6 @@ write_provide(struct soap *soap, const struct _ki__ProvideDataResponse *r,
 
 	soap->os = (const char **)out;
 	rc = soap_write__ki__ProvideDataResponse(soap, r);
-	soap->os = NULL;
-	return rc;
-}
-
-/* Read a ReceiveMutationRequest from standalone XML; a gSOAP status. */
-static int
-read_receive(struct soap *soap, const char *xml,
-    struct _ki__ReceiveMutationRequest *r)
-{
-	int	rc;
-
-	soap->is = xml;
-	rc = soap_read__ki__ReceiveMutationRequest(soap, r);
-	soap->is = NULL;
-	return rc;
-}
-
-/* Write a ReceiveMutationResponse into *out; a gSOAP status. */
-static int
-write_receive(struct soap *soap, const struct _ki__ReceiveMutationResponse *r,
-    char **out)
-{
-	int	rc;
-
-	soap->os = (const char **)out;
-	rc = soap_write__ki__ReceiveMutationResponse(soap, r);
 	soap->os = NULL;
 	return rc;
 }
@@ -940,57 +937,159 @@ provide_data(struct inst_worker *w, const char *xml, struct exchange *x)
 	return answer_doc(x, w->soap, rc, out);
 }
 
+/* True when a node is text made only of XML white space. */
+static int
+is_blank_text(xmlNodePtr n)
+{
+	const xmlChar	*p;
+
+	if (n->type != XML_TEXT_NODE)
+		return 0;
+	for (p = n->content; p != NULL && *p != '\0'; p++)
+		if (*p != ' ' && *p != '\t' && *p != '\n' && *p != '\r')
+			return 0;
+	return 1;
+}
+
+/* An element's text into buf (no child elements, at most len - 1
+ * bytes); 0, or -1. */
+static int
+simple_text(xmlNodePtr e, char *buf, size_t len)
+{
+	xmlNodePtr	c;
+	size_t		n = 0, k;
+
+	for (c = e->children; c != NULL; c = c->next) {
+		if (c->type == XML_COMMENT_NODE)
+			continue;
+		if (c->type != XML_TEXT_NODE && c->type != XML_CDATA_SECTION_NODE)
+			return -1;
+		k = c->content != NULL ? strlen((const char *)c->content) : 0;
+		if (n + k >= len)
+			return -1;
+		memcpy(buf + n, c->content, k);
+		n += k;
+	}
+	buf[n] = '\0';
+	return 0;
+}
+
+/*
+ * Read a ReceiveMutationRequest from the verified tree, as strictly as
+ * the schema (xsd/institution.xsd) says: its seven fields in order, each
+ * once and text only, then an optional Payload, nothing else. 0, or -1
+ * with the refusal in x.
+ */
+static int
+read_mutation(struct exchange *x, xmlNodePtr req, struct mutation *m)
+{
+	xmlNodePtr	 c;
+	const char	*name;
+	int		 next = 0, i;
+
+	memset(m, 0, sizeof(*m));
+	for (c = req->children; c != NULL; c = c->next) {
+		if (c->type == XML_COMMENT_NODE || is_blank_text(c))
+			continue;
+		if (c->type != XML_ELEMENT_NODE) {
+			refuse(x, KP_INVALID_MESSAGE, "%s: text or other content "
+			    "between the elements", x->operation);
+			return -1;
+		}
+		name = (const char *)c->name;
+		if (next < M_FIELDS && envelope_is(c, KI_NS,
+		    mutation_fields[next])) {
+			if (simple_text(c, m->f[next], sizeof(m->f[next])) != 0) {
+				refuse(x, KP_INVALID_MESSAGE, "%s: <%s> is not a "
+				    "short text", x->operation, name);
+				return -1;
+			}
+			next++;
+			continue;
+		}
+		if (next == M_FIELDS && envelope_is(c, KI_NS, "Payload")) {
+			m->payload = c;
+			next++;
+			continue;
+		}
+		for (i = 0; i < next && i < M_FIELDS; i++)
+			if (envelope_is(c, KI_NS, mutation_fields[i]))
+				break;
+		if (i < next && i < M_FIELDS)
+			refuse(x, KP_INVALID_MESSAGE, "%s: <%s> occurs more "
+			    "than once", x->operation, name);
+		else if (next < M_FIELDS)
+			refuse(x, KP_INVALID_MESSAGE, "%s: unexpected element "
+			    "<%s> where <%s> is required", x->operation, name,
+			    mutation_fields[next]);
+		else
+			refuse(x, KP_INVALID_MESSAGE, "%s: unexpected element "
+			    "<%s>", x->operation, name);
+		return -1;
+	}
+	if (next < M_FIELDS) {
+		refuse(x, KP_INVALID_MESSAGE, "%s: a required element is "
+		    "missing: <%s>", x->operation, mutation_fields[next]);
+		return -1;
+	}
+	return 0;
+}
+
 /* Check the fields of a delivery (they go into the mutation log). */
 static int
-check_delivery(struct exchange *x, const struct _ki__ReceiveMutationRequest *r)
+check_delivery(struct exchange *x, const struct mutation *m)
 {
 	kp_day	day;
 
-	if (!institution_is_ticket(r->DeliveryId) ||
-	    !institution_is_ticket(r->Ticket)) {
+	if (!institution_is_ticket(m->f[M_DELIVERY_ID]) ||
+	    !institution_is_ticket(m->f[M_TICKET])) {
 		refuse(x, KP_INVALID_MESSAGE, "Ticket and DeliveryId must be "
 		    "UUIDs in lower-case hexadecimal");
 		return -1;
 	}
-	if (!enterprise_number_valid(r->Source)) {
+	if (!enterprise_number_valid(m->f[M_SOURCE])) {
 		refuse(x, KP_INVALID_MESSAGE, "Source is not a valid "
 		    "enterprise number");
 		return -1;
 	}
-	if (!institution_is_code(r->MutationType) ||
-	    !institution_is_code(r->Quality)) {
+	if (!institution_is_code(m->f[M_MUTATION_TYPE]) ||
+	    !institution_is_code(m->f[M_QUALITY])) {
 		refuse(x, KP_INVALID_MESSAGE, "MutationType and Quality must "
 		    "be codes");
 		return -1;
 	}
-	if (day_parse(r->EffectiveDate, &day) != 0) {
+	if (day_parse(m->f[M_EFFECTIVE_DATE], &day) != 0) {
 		refuse(x, KP_INVALID_MESSAGE, "EffectiveDate is not a date "
 		    "(YYYY-MM-DD)");
 		return -1;
 	}
-	return check_ssin(x, r->Ssin);
+	return check_ssin(x, m->f[M_SSIN]);
 }
 
-/* ReceiveMutation: log a new delivery once, acknowledge every one. */
+/*
+ * ReceiveMutation: log a new delivery once, acknowledge every one. The
+ * request is read from the verified tree and the acknowledgement built as
+ * one (no second parse through gSOAP's reader: this is the hot path of
+ * the fan-out, and the fields are few and flat).
+ */
 static xmlDocPtr
-receive_mutation(struct inst_worker *w, xmlNodePtr elem, const char *xml,
-    struct exchange *x)
+receive_mutation(struct inst_worker *w, xmlNodePtr elem, struct exchange *x)
 {
-	struct _ki__ReceiveMutationRequest	 req;
-	struct _ki__ReceiveMutationResponse	 resp;
-	char					*out = NULL;
-	char					 digest[AUDIT_HASH_LEN];
-	int					 rc;
+	struct mutation	 m;
+	char		 digest[AUDIT_HASH_LEN];
+	xmlDocPtr	 doc;
+	xmlNodePtr	 body, resp;
 
 	x->operation = "ReceiveMutation";
-	if (read_receive(w->soap, xml, &req) != SOAP_OK)
-		return refuse_typed(x, w->soap);
-	snprintf(x->detail, sizeof(x->detail), "delivery=%s type=%s source=%s",
-	    req.DeliveryId, req.MutationType, req.Source);
-	if (check_delivery(x, &req) != 0)
+	if (read_mutation(x, elem, &m) != 0)
 		return NULL;
-	payload_digest(soapmsg_child(elem, KI_NS, "Payload"), digest);
-	switch (mlog_record(w->inst, &req, digest)) {
+	snprintf(x->detail, sizeof(x->detail), "delivery=%.40s type=%.40s "
+	    "source=%.40s", m.f[M_DELIVERY_ID], m.f[M_MUTATION_TYPE],
+	    m.f[M_SOURCE]);
+	if (check_delivery(x, &m) != 0)
+		return NULL;
+	payload_digest(m.payload, digest);
+	switch (mlog_record(w->inst, &m, digest)) {
 	case 0:
 		x->outcome = "ACK";
 		break;
@@ -1001,10 +1100,10 @@ receive_mutation(struct inst_worker *w, xmlNodePtr elem, const char *xml,
 		return refuse(x, KP_INTERNAL, "the mutation log cannot be "
 		    "written; send the delivery again later");
 	}
-	soap_default__ki__ReceiveMutationResponse(w->soap, &resp);
-	resp.Ack = req.DeliveryId;
-	rc = write_receive(w->soap, &resp, &out);
-	return answer_doc(x, w->soap, rc, out);
+	doc = soapmsg_new(x->soap_version, &body);
+	resp = soapmsg_add(body, KI_NS, "ReceiveMutationResponse", NULL);
+	soapmsg_add(resp, KI_NS, "Ack", m.f[M_DELIVERY_ID]);
+	return doc;
 }
 
 /* The request's operation and ki:Ticket (not yet verified: only to name
@@ -1039,11 +1138,12 @@ exchange(struct inst_worker *w, const struct server_request *req,
 	char			*xml = NULL;
 
 	memset(&res, 0, sizeof(res));
-	audit_ticket_new(x->ticket);
 	x->error = envelope_parse(req->body, req->len, &inst->limits, &env,
 	    x->reason, sizeof(x->reason));
-	if (x->error != KP_OK)
+	if (x->error != KP_OK) {
+		audit_ticket_new(x->ticket);
 		goto cleanup;
+	}
 	x->soap_version = env->soap_version;
 	request_ticket(env, x);
 	if (wsse_verify(w->wsse, env, &res) != KP_OK) {
@@ -1059,20 +1159,22 @@ exchange(struct inst_worker *w, const struct server_request *req,
 		refuse(x, KP_INVALID_MESSAGE, "the Body is empty");
 		goto cleanup;
 	}
-	if ((xml = institution_node_xml(env->payload)) == NULL) {
-		refuse(x, KP_INTERNAL, "cannot copy the Body");
-		goto cleanup;
-	}
-	if (envelope_is(env->payload, KI_NS, "ProvideDataRequest"))
+	if (envelope_is(env->payload, KI_NS, "ReceiveMutationRequest"))
+		answer = receive_mutation(w, env->payload, x);
+	else if (envelope_is(env->payload, KI_NS, "ProvideDataRequest")) {
+		if ((xml = institution_node_xml(env->payload)) == NULL) {
+			refuse(x, KP_INTERNAL, "cannot copy the Body");
+			goto cleanup;
+		}
 		answer = provide_data(w, xml, x);
-	else if (envelope_is(env->payload, KI_NS, "ReceiveMutationRequest"))
-		answer = receive_mutation(w, env->payload, xml, x);
-	else
+	} else
 		refuse(x, KP_INVALID_MESSAGE, "unknown operation <%s>",
 		    (const char *)env->payload->name);
 cleanup:
-	soap_destroy(w->soap);
-	soap_end(w->soap);
+	if (xml != NULL) {	/* gSOAP read and wrote it (ProvideData) */
+		soap_destroy(w->soap);
+		soap_end(w->soap);
+	}
 	free(xml);
 	wsse_result_clear(&res);
 	envelope_free(env);

@@ -17,7 +17,13 @@
  * For each row it sends ReceiveMutation signed by the hub with the row's
  * DeliveryId and verifies that the acknowledgement is signed by the
  * certificate registered to that recipient and names that DeliveryId
- * (a worker looks a certificate's registration up once a second).
+ * (a worker looks a certificate's registration up once a second). A
+ * worker makes [notify] lanes calls at a time (each lane with its own XML
+ * security context and connections), through its batch recipient by
+ * recipient: a recipient then gets several deliveries at once and makes
+ * them durable together (kruispunt-institution: one fdatasync for all that
+ * arrived while the previous one ran), where one call at a time costs it
+ * an fdatasync for each.
  * Then all the batch's attempts are audited in one group
  * (audit_append_group: one transaction, shared with other records by the
  * group commit) together with the outbox updates: the acknowledged rows
@@ -29,12 +35,12 @@
  * DeliveryId lets the recipient drop a duplicate. On a Galera cluster two
  * nodes racing for the same rows cannot both win: the loser's claim fails
  * certification (1213) and it simply claims again. A slow or dead recipient
- * holds up only the worker that is calling it, for one call per batch: after
- * a call to a recipient got no answer (refused, timed out), the batch's
- * other rows for that recipient are not tried but handed back, due when the
- * failed row is due again, and after a call that took more than a second,
- * due after [notify] backoff_min; a worker also stops trying its batch's rows
- * after half the lease and hands the rest back.
+ * holds up only the worker that is calling it, for one call per batch and
+ * lane: after a call to a recipient got no answer (refused, timed out), the
+ * batch's other rows for that recipient are not tried but handed back, due
+ * when the failed row is due again, and after a call that took more than a
+ * second, due after [notify] backoff_min; a worker also stops trying its
+ * batch's rows after half the lease and hands the rest back.
  *
  * Copyright (C) 2026 the kruispunt authors
  * SPDX-License-Identifier: GPL-2.0-or-later
@@ -119,6 +125,35 @@ struct delivery {
 	char		 why[300];
 	char		 digest[65];
 	char		*also;		/* its outbox update, when not delivered */
+	int		 order;		/* its place in the claim */
+	int		 noanswer;	/* the call got no answer */
+	int64_t		 slow_until;	/* the call was slow: its recipient waits */
+};
+
+struct notify_worker;
+
+/*
+ * A lane: what one call in flight needs (XML security context, outbound
+ * connections, the payload last parsed, the registrations looked up). A
+ * worker has [notify] lanes of them; lane 0 is the worker's own thread,
+ * the others are threads that take rows of the worker's batch too. The
+ * batch is tried in the order of its recipients, so that the lanes call
+ * the same recipient at the same time and it makes their deliveries
+ * durable with one fdatasync.
+ */
+struct notify_lane {
+	struct notify_worker	*w;
+	int			 index;
+	pthread_t		 thread;
+	int			 started;
+	struct wsse_ctx		*wsse;
+	struct certlookup	 lookup;
+	struct cert_seen	 certs[NOTIFY_CERTS];
+	int			 ncerts;
+	xmlDocPtr		 pdoc;		/* the last payload, parsed */
+	char			*pdoc_text;	/* and its text */
+	struct forward		*fwd;
+	unsigned int		 seed;
 };
 
 struct notify_worker {
@@ -126,16 +161,19 @@ struct notify_worker {
 	int			 index;
 	pthread_t		 thread;
 	MYSQL			*db;
-	struct directory	*dir;
-	struct wsse_ctx		*wsse;
-	struct certlookup	 lookup;
-	struct cert_seen	 certs[NOTIFY_CERTS];
-	int			 ncerts;
-	xmlDocPtr		 pdoc;		/* the last payload, parsed */
-	char			*pdoc_text;	/* and its text */
+	struct directory	*dir;		/* the lanes' lookups, ... */
+	pthread_mutex_t		 dir_mtx;	/* ... one at a time */
+	struct notify_lane	*lanes;
+	int			 nlanes;
+	pthread_mutex_t		 lmtx;		/* the rows handed to lanes: */
+	pthread_cond_t		 lwork;
+	pthread_cond_t		 ldone;
+	int			 lcount;	/* rows 0..lcount-1 of d[] */
+	int			 lnext;		/* the next one to take */
+	int			 lbusy;		/* lanes in a call */
+	int			 lstop;
 	struct endpoint_seen	 endpoints[NOTIFY_ENDPOINTS];
 	int			 nendpoints;
-	struct forward		*fwd;
 	unsigned int		 seed;
 	char			 token[100];
 	int64_t			 claimed_us;
@@ -159,6 +197,7 @@ struct notify {
 	int			 wakeups;
 	int			 nworkers;
 	int			 batch;
+	int			 lanes;
 	struct notify_worker	*workers;
 };
 
@@ -240,13 +279,13 @@ notify_release_rows(struct notify_worker *w)
 }
 
 static void
-notify_forget_certs(struct notify_worker *w)
+notify_forget_certs(struct notify_lane *l)
 {
 	int	i;
 
-	for (i = 0; i < w->ncerts; i++)
-		X509_free(w->certs[i].cert);
-	w->ncerts = 0;
+	for (i = 0; i < l->ncerts; i++)
+		X509_free(l->certs[i].cert);
+	l->ncerts = 0;
 }
 
 /* A recipient's endpoint as looked up less than NOTIFY_ENDPOINT_MS ago. */
@@ -444,6 +483,20 @@ fail:
 /* One attempt                                                         */
 /* ------------------------------------------------------------------ */
 
+/* The directory lookup of a lane: the worker's directory, one lane at a
+ * time. */
+static int
+notify_lookup_dir(struct notify_lane *l, const struct wsse_keyref *ref,
+    X509 **cert)
+{
+	int	rc;
+
+	pthread_mutex_lock(&l->w->dir_mtx);
+	rc = certlookup_fn(&l->lookup, ref, cert);
+	pthread_mutex_unlock(&l->w->dir_mtx);
+	return rc;
+}
+
 /*
  * wsse's registration lookup for the acknowledgements: a worker asks the
  * directory about a certificate at most once a second (NOTIFY_CERT_MS), so a
@@ -452,38 +505,38 @@ fail:
 static int
 notify_lookup(void *arg, const struct wsse_keyref *ref, X509 **cert)
 {
-	struct notify_worker	*w = arg;
+	struct notify_lane	*l = arg;
 	struct cert_seen	*c;
 	int64_t			 now = audit_now_us();
 	int			 i, rc;
 
 	if (ref->kind != WSSE_KEYREF_TOKEN || ref->cert == NULL)
-		return certlookup_fn(&w->lookup, ref, cert);
-	for (i = 0; i < w->ncerts; i++) {
-		c = &w->certs[i];
+		return notify_lookup_dir(l, ref, cert);
+	for (i = 0; i < l->ncerts; i++) {
+		c = &l->certs[i];
 		if (c->until_us <= now) {	/* too old: forget it */
 			X509_free(c->cert);
-			*c = w->certs[--w->ncerts];
+			*c = l->certs[--l->ncerts];
 			i--;
 			continue;
 		}
 		/* the same certificate: X509_cmp compares the DER encodings */
 		if (X509_cmp(c->cert, ref->cert) == 0) {
-			w->lookup.found = c->found;
-			w->lookup.failed = 0;
-			w->lookup.revoked = c->revoked;
-			w->lookup.inst = c->inst;
+			l->lookup.found = c->found;
+			l->lookup.failed = 0;
+			l->lookup.revoked = c->revoked;
+			l->lookup.inst = c->inst;
 			return c->found;
 		}
 	}
-	rc = certlookup_fn(&w->lookup, ref, cert);
-	if (rc != -1 && w->ncerts < NOTIFY_CERTS && X509_up_ref(ref->cert) == 1) {
-		c = &w->certs[w->ncerts++];
+	rc = notify_lookup_dir(l, ref, cert);
+	if (rc != -1 && l->ncerts < NOTIFY_CERTS && X509_up_ref(ref->cert) == 1) {
+		c = &l->certs[l->ncerts++];
 		c->cert = ref->cert;
 		c->until_us = now + NOTIFY_CERT_MS * 1000;
 		c->found = rc;
-		c->revoked = w->lookup.revoked;
-		c->inst = w->lookup.inst;
+		c->revoked = l->lookup.revoked;
+		c->inst = l->lookup.inst;
 	}
 	return rc;
 }
@@ -494,23 +547,23 @@ notify_lookup(void *arg, const struct wsse_keyref *ref, X509 **cert)
  * carry the same payload: it is parsed once for them.
  */
 static xmlDocPtr
-notify_payload(struct notify_worker *w, const struct delivery *d)
+notify_payload(struct notify_lane *l, const struct delivery *d)
 {
 	if (d->payload == NULL)
 		return NULL;
-	if (w->pdoc_text != NULL && strcmp(w->pdoc_text, d->payload) == 0)
-		return w->pdoc;
-	if (w->pdoc != NULL)
-		xmlFreeDoc(w->pdoc);
-	free(w->pdoc_text);
-	w->pdoc = xmlReadMemory(d->payload, (int)strlen(d->payload),
+	if (l->pdoc_text != NULL && strcmp(l->pdoc_text, d->payload) == 0)
+		return l->pdoc;
+	if (l->pdoc != NULL)
+		xmlFreeDoc(l->pdoc);
+	free(l->pdoc_text);
+	l->pdoc = xmlReadMemory(d->payload, (int)strlen(d->payload),
 	    "payload.xml", NULL, XML_PARSE_NONET);
-	w->pdoc_text = xstrdup(d->payload);
-	return w->pdoc;
+	l->pdoc_text = xstrdup(d->payload);
+	return l->pdoc;
 }
 
 static int
-notify_request(struct notify_worker *w, const struct delivery *d, char **out,
+notify_request(struct notify_lane *l, const struct delivery *d, char **out,
     size_t *len)
 {
 	xmlDocPtr	 doc, pdoc;
@@ -527,10 +580,10 @@ notify_request(struct notify_worker *w, const struct delivery *d, char **out,
 	soapmsg_add(req, KI_NS, "Ssin", d->ssin);
 	soapmsg_add(req, KI_NS, "EffectiveDate", d->effective_date);
 	soapmsg_add(req, KI_NS, "Quality", d->quality);
-	if ((pdoc = notify_payload(w, d)) != NULL)
+	if ((pdoc = notify_payload(l, d)) != NULL)
 		soapmsg_copy_children(soapmsg_add(req, KI_NS, "Payload", NULL),
 		    xmlDocGetRootElement(pdoc));
-	rc = wsse_sign(w->wsse, doc, reason, sizeof(reason)) == KP_OK &&
+	rc = wsse_sign(l->wsse, doc, reason, sizeof(reason)) == KP_OK &&
 	    soapmsg_serialize(doc, out, len) == 0 ? 0 : -1;
 	xmlFreeDoc(doc);
 	return rc;
@@ -538,9 +591,10 @@ notify_request(struct notify_worker *w, const struct delivery *d, char **out,
 
 /* Check the acknowledgement; 0 when it is right, else -1 with why. */
 static int
-notify_ack(struct notify_worker *w, struct delivery *d,
+notify_ack(struct notify_lane *l, struct delivery *d,
     const struct forward_reply *r)
 {
+	struct notify_worker	*w = l->w;
 	struct envelope		*env = NULL;
 	struct wsse_result	 res;
 	char			 reason[256], ack[64], code[64], t[64], text[200];
@@ -558,9 +612,9 @@ notify_ack(struct notify_worker *w, struct delivery *d,
 		goto done;
 	}
 	memset(&res, 0, sizeof(res));
-	certlookup_reset(&w->lookup);
-	if (wsse_verify(w->wsse, env, &res) != KP_OK || !w->lookup.found ||
-	    w->lookup.revoked || strcmp(w->lookup.inst.id, d->recipient) != 0) {
+	certlookup_reset(&l->lookup);
+	if (wsse_verify(l->wsse, env, &res) != KP_OK || !l->lookup.found ||
+	    l->lookup.revoked || strcmp(l->lookup.inst.id, d->recipient) != 0) {
 		snprintf(d->why, sizeof(d->why), "acknowledgement not signed by "
 		    "%s: %s", d->recipient, res.error != KP_OK ? res.reason :
 		    "certificate registered to another institution");
@@ -583,11 +637,15 @@ done:
 	return rc;
 }
 
-/* Send one delivery and judge the answer; d->ok, d->why, d->digest. */
+/*
+ * Send one delivery and judge the answer; d->ok, d->why, d->digest, and
+ * d->noanswer or d->slow_until for its recipient (which the caller marks,
+ * holding the lanes' lock: the recipient is shared by the lanes).
+ */
 static void
-notify_attempt(struct notify_worker *w, struct delivery *d)
+notify_attempt(struct notify_lane *l, struct delivery *d)
 {
-	const struct kp_config	*cf = w->n->cf;
+	const struct kp_config	*cf = l->w->n->cf;
 	struct forward_reply	 r;
 	char			*body = NULL;
 	size_t			 len;
@@ -598,25 +656,23 @@ notify_attempt(struct notify_worker *w, struct delivery *d)
 	if (d->to == NULL || d->to->endpoint[0] == '\0' || !d->to->active)
 		snprintf(d->why, sizeof(d->why), "no active endpoint for %s",
 		    d->recipient);
-	else if (notify_request(w, d, &body, &len) == -1)
+	else if (notify_request(l, d, &body, &len) == -1)
 		snprintf(d->why, sizeof(d->why), "could not sign the "
 		    "notification");
 	else {
 		t0 = audit_now_us();
-		if (forward_call(w->fwd, d->to->endpoint, NOTIFY_ACTION, 11,
+		if (forward_call(l->fwd, d->to->endpoint, NOTIFY_ACTION, 11,
 		    body, len, &r, d->why, sizeof(d->why)) == -1)
-			d->to->held = 1;	/* no answer: its other rows wait */
-		else if (notify_ack(w, d, &r) == 0)
+			d->noanswer = 1;	/* its other rows wait */
+		else if (notify_ack(l, d, &r) == 0)
 			d->ok = 1;
 	}
 	free(body);
 	forward_reply_clear(&r);
 	now = audit_now_us();
-	if (t0 != 0 && !d->to->held && now - t0 > NOTIFY_SLOW_MS * 1000) {
+	if (t0 != 0 && !d->noanswer && now - t0 > NOTIFY_SLOW_MS * 1000)
 		/* slow: its other rows go back, for a later claim */
-		d->to->held = 1;
-		d->to->next_us = now + (int64_t)cf->notify_backoff_min * 1000;
-	}
+		d->slow_until = now + (int64_t)cf->notify_backoff_min * 1000;
 
 	if (d->ok)
 		d->state = "delivered";
@@ -626,9 +682,118 @@ notify_attempt(struct notify_worker *w, struct delivery *d)
 		d->state = "pending";
 	d->next_us = now + notify_backoff_ms(d->attempts,
 	    cf->notify_backoff_min, cf->notify_backoff_max,
-	    (unsigned int)rand_r(&w->seed)) * 1000;
-	if (d->to != NULL && d->to->held && d->to->next_us == 0)
-		d->to->next_us = d->next_us;
+	    (unsigned int)rand_r(&l->seed)) * 1000;
+}
+
+/* What an attempt says of its recipient (the lanes' lock held). */
+static void
+notify_mark_recipient(struct delivery *d)
+{
+	struct recipient	*to = d->to;
+
+	if (to == NULL)
+		return;
+	if (d->noanswer)
+		to->held = 1;
+	else if (d->slow_until != 0 && !to->held) {
+		to->held = 1;
+		to->next_us = d->slow_until;
+	}
+	if (to->held && to->next_us == 0)
+		to->next_us = d->next_us;
+}
+
+/*
+ * Take rows of the batch and try them until none is left to take; a row
+ * whose recipient is held, or any row after half the lease (but the
+ * first), is left untried (handed back). Called by every lane.
+ */
+static void
+notify_lane_work(struct notify_lane *l)
+{
+	struct notify_worker	*w = l->w;
+	int64_t			 half = (int64_t)w->n->cf->notify_lease * 1000 / 2;
+	struct delivery		*d;
+	int			 i;
+
+	pthread_mutex_lock(&w->lmtx);
+	while (w->lnext < w->lcount) {
+		i = w->lnext++;
+		d = &w->d[i];
+		if ((d->to != NULL && d->to->held) ||
+		    (i > 0 && audit_now_us() - w->claimed_us > half))
+			continue;
+		w->lbusy++;
+		pthread_mutex_unlock(&w->lmtx);
+		notify_attempt(l, d);
+		pthread_mutex_lock(&w->lmtx);
+		w->lbusy--;
+		notify_mark_recipient(d);
+	}
+	if (w->lbusy == 0)
+		pthread_cond_broadcast(&w->ldone);
+	pthread_mutex_unlock(&w->lmtx);
+}
+
+/* A lane's thread: it helps with every batch of its worker. */
+static void *
+notify_lane_run(void *arg)
+{
+	struct notify_lane	*l = arg;
+	struct notify_worker	*w = l->w;
+
+	pthread_mutex_lock(&w->lmtx);
+	for (;;) {
+		while (!w->lstop && w->lnext >= w->lcount)
+			pthread_cond_wait(&w->lwork, &w->lmtx);
+		if (w->lstop)
+			break;
+		pthread_mutex_unlock(&w->lmtx);
+		notify_lane_work(l);
+		pthread_mutex_lock(&w->lmtx);
+	}
+	pthread_mutex_unlock(&w->lmtx);
+	return NULL;
+}
+
+/* By recipient, then in the claim's order. */
+static int
+notify_by_recipient(const void *a, const void *b)
+{
+	const struct delivery	*x = a, *y = b;
+	const struct recipient	*p = x->to, *q = y->to;
+
+	if (p != q) {
+		if (p == NULL || q == NULL)
+			return p == NULL ? -1 : 1;
+		return p < q ? -1 : 1;
+	}
+	return x->order - y->order;
+}
+
+/* Try the batch's rows with all the lanes; back when all are done. */
+static void
+notify_try_all(struct notify_worker *w)
+{
+	int	i;
+
+	for (i = 0; i < w->nd; i++)
+		w->d[i].order = i;
+	if (w->nlanes > 1)
+		qsort(w->d, (size_t)w->nd, sizeof(*w->d), notify_by_recipient);
+	pthread_mutex_lock(&w->lmtx);
+	w->lnext = 0;
+	w->lcount = w->nd;
+	if (w->nlanes > 1)
+		pthread_cond_broadcast(&w->lwork);
+	pthread_mutex_unlock(&w->lmtx);
+	notify_lane_work(&w->lanes[0]);
+	pthread_mutex_lock(&w->lmtx);
+	while (w->lnext < w->lcount || w->lbusy > 0)
+		pthread_cond_wait(&w->ldone, &w->lmtx);
+	w->lcount = 0;
+	w->lnext = 0;
+	pthread_mutex_unlock(&w->lmtx);
 }
 
 /* The outbox update of an attempt that failed. */
@@ -733,17 +898,15 @@ static void
 notify_batch(struct notify_worker *w)
 {
 	struct sql	 done = { NULL, 0, 0 };
-	int64_t		 half = (int64_t)w->n->cf->notify_lease * 1000 / 2;
 	int		 i, nrec = 0, ndone = 0, nback = 0, first_ok = -1;
 
+	notify_try_all(w);
 	for (i = 0; i < w->nd; i++) {
 		struct delivery *d = &w->d[i];
-		if ((d->to != NULL && d->to->held) ||
-		    (i > 0 && audit_now_us() - w->claimed_us > half)) {
+		if (!d->tried) {
 			nback++;
 			continue;
 		}
-		notify_attempt(w, d);
 		if (d->ok) {
 			if (first_ok == -1)
 				first_ok = i;
@@ -865,12 +1028,58 @@ notify_run(void *arg)
 	return NULL;
 }
 
+/* A lane's contexts; 0 or -1 with err. */
+static int
+notify_lane_init(struct notify_worker *w, struct notify_lane *l, int i,
+    char *err, size_t errlen)
+{
+	struct notify		*n = w->n;
+	struct wsse_options	 o;
+	struct forward_options	 fo;
+
+	l->w = w;
+	l->index = i;
+	l->seed = (unsigned int)(audit_now_us() ^ (w->index * 7919) ^
+	    (i * 104729));
+	l->lookup.dir = w->dir;
+	wsse_options_default(&o);
+	o.ca_file = n->cf->trust_ca_file;
+	o.crl_file = n->cf->trust_crl_file;
+	o.clock_skew_ms = n->cf->clock_skew;
+	o.max_age_ms = n->cf->max_message_age;
+	o.lookup = notify_lookup;
+	o.lookup_arg = l;
+	o.replay = n->replay;
+	o.key_file = n->cf->signing_key;
+	o.cert_file = n->cf->signing_certificate;
+	o.ttl_ms = n->cf->max_message_age;
+	if ((l->wsse = wsse_ctx_new(&o, err, errlen)) == NULL)
+		return -1;
+	fo.connect_timeout_ms = n->cf->connect_timeout;
+	fo.timeout_ms = n->cf->target_timeout;
+	fo.max_response = n->cf->max_message_size;
+	fo.ca_file = n->cf->trust_ca_file;
+	l->fwd = forward_new(&fo);
+	return 0;
+}
+
+static void
+notify_lane_free(struct notify_lane *l)
+{
+	if (l->wsse != NULL)
+		wsse_ctx_free(l->wsse);
+	forward_free(l->fwd);
+	notify_forget_certs(l);
+	if (l->pdoc != NULL)
+		xmlFreeDoc(l->pdoc);
+	free(l->pdoc_text);
+}
+
 static int
 notify_worker_init(struct notify *n, struct notify_worker *w, int i,
     char *err, size_t errlen)
 {
-	struct wsse_options	o;
-	struct forward_options	fo;
+	int	j;
 
 	w->n = n;
 	w->index = i;
@@ -878,27 +1087,27 @@ notify_worker_init(struct notify *n, struct notify_worker *w, int i,
 	w->d = xcalloc((size_t)n->batch, sizeof(*w->d));
 	w->to = xcalloc((size_t)n->batch, sizeof(*w->to));
 	w->recs = xcalloc((size_t)n->batch, sizeof(*w->recs));
+	pthread_mutex_init(&w->dir_mtx, NULL);
+	pthread_mutex_init(&w->lmtx, NULL);
+	pthread_cond_init(&w->lwork, NULL);
+	pthread_cond_init(&w->ldone, NULL);
+	w->lanes = xcalloc((size_t)n->lanes, sizeof(*w->lanes));
 	if ((w->dir = directory_open(n->cf, err, errlen)) == NULL)
 		return -1;
-	w->lookup.dir = w->dir;
-	wsse_options_default(&o);
-	o.ca_file = n->cf->trust_ca_file;
-	o.crl_file = n->cf->trust_crl_file;
-	o.clock_skew_ms = n->cf->clock_skew;
-	o.max_age_ms = n->cf->max_message_age;
-	o.lookup = notify_lookup;
-	o.lookup_arg = w;
-	o.replay = n->replay;
-	o.key_file = n->cf->signing_key;
-	o.cert_file = n->cf->signing_certificate;
-	o.ttl_ms = n->cf->max_message_age;
-	if ((w->wsse = wsse_ctx_new(&o, err, errlen)) == NULL)
-		return -1;
-	fo.connect_timeout_ms = n->cf->connect_timeout;
-	fo.timeout_ms = n->cf->target_timeout;
-	fo.max_response = n->cf->max_message_size;
-	fo.ca_file = n->cf->trust_ca_file;
-	w->fwd = forward_new(&fo);
+	for (j = 0; j < n->lanes; j++) {
+		if (notify_lane_init(w, &w->lanes[j], j, err, errlen) == -1)
+			return -1;
+		w->nlanes = j + 1;
+		if (j > 0) {
+			if (pthread_create(&w->lanes[j].thread, NULL,
+			    notify_lane_run, &w->lanes[j]) != 0) {
+				snprintf(err, errlen, "cannot start a delivery "
+				    "lane");
+				return -1;
+			}
+			w->lanes[j].started = 1;
+		}
+	}
 	return 0;
 }
 
@@ -907,15 +1116,24 @@ notify_worker_free(struct notify_worker *w)
 {
 	int	i;
 
+	if (w->lanes != NULL) {
+		pthread_mutex_lock(&w->lmtx);
+		w->lstop = 1;
+		pthread_cond_broadcast(&w->lwork);
+		pthread_mutex_unlock(&w->lmtx);
+		for (i = 0; i < w->n->lanes; i++) {
+			if (w->lanes[i].started)
+				pthread_join(w->lanes[i].thread, NULL);
+			notify_lane_free(&w->lanes[i]);
+		}
+		free(w->lanes);
+		pthread_mutex_destroy(&w->dir_mtx);
+		pthread_mutex_destroy(&w->lmtx);
+		pthread_cond_destroy(&w->lwork);
+		pthread_cond_destroy(&w->ldone);
+	}
 	db_close(w->db);
 	directory_close(w->dir);
-	if (w->wsse != NULL)
-		wsse_ctx_free(w->wsse);
-	forward_free(w->fwd);
-	notify_forget_certs(w);
-	if (w->pdoc != NULL)
-		xmlFreeDoc(w->pdoc);
-	free(w->pdoc_text);
 	free(w->d);
 	free(w->to);
 	for (i = 0; w->recs != NULL && i < w->n->batch; i++)
@@ -935,6 +1153,7 @@ notify_start(const struct kp_config *cf, struct audit_log *audit,
 	n->audit = audit;
 	n->replay = replay;
 	n->batch = cf->notify_batch > 0 ? cf->notify_batch : 16;
+	n->lanes = cf->notify_lanes > 0 ? cf->notify_lanes : 1;
 	envelope_limits_default(&n->limits);
 	n->limits.max_size = (size_t)cf->max_message_size;
 	pthread_mutex_init(&n->mtx, NULL);
