@@ -9,8 +9,8 @@
  * filled directory and fails on a full scan.
  *
  * The result sets of the small tables (everything but the person
- * directory and the writes) are kept per worker for [database]
- * directory_cache (dircache.h): a change to an authorisation, a service or
+ * directory and the writes) are kept, in one cache the workers share, for
+ * [database] directory_cache (dircache.h): a change to an authorisation, a service or
  * a certificate reaches a running hub within that time, at once on SIGHUP.
  *
  * A connection lost between two exchanges (server restart, network) is
@@ -22,6 +22,7 @@
  */
 #include "build-config.h"
 
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -145,7 +146,69 @@ struct directory {
 	char			 err[512];
 };
 
-#define DIR_CACHE_SLOTS	4096	/* 1,024 sets of 4 */
+#define DIR_CACHE_SLOTS	16384	/* 4,096 sets of 4, shared by the workers */
+
+/*
+ * The caches the directories of a process share (the hub's workers, the
+ * delivery workers): one reading of a small-table row serves them all for
+ * the cache period. One cache per period, made by the first directory_open
+ * with that period and freed by the last directory_close; past
+ * DIR_SHARED_MAX different periods a directory keeps a cache of its own.
+ */
+#define DIR_SHARED_MAX	4
+static pthread_mutex_t	 dir_shared_lock = PTHREAD_MUTEX_INITIALIZER;
+static struct {
+	struct dircache	*cache;
+	int64_t		 ttl_us;
+	int		 users;
+} dir_shared[DIR_SHARED_MAX];
+
+static struct dircache *
+dir_cache_acquire(int64_t ttl_us)
+{
+	struct dircache	*c = NULL;
+	int		 i, free_slot = -1;
+
+	pthread_mutex_lock(&dir_shared_lock);
+	for (i = 0; i < DIR_SHARED_MAX && c == NULL; i++) {
+		if (dir_shared[i].cache == NULL) {
+			if (free_slot == -1)
+				free_slot = i;
+		} else if (dir_shared[i].ttl_us == ttl_us) {
+			c = dir_shared[i].cache;
+			dir_shared[i].users++;
+		}
+	}
+	if (c == NULL && free_slot != -1) {
+		c = dir_shared[free_slot].cache = dircache_new(DIR_CACHE_SLOTS,
+		    ttl_us);
+		dir_shared[free_slot].ttl_us = ttl_us;
+		dir_shared[free_slot].users = 1;
+	} else if (c == NULL)
+		c = dircache_new(DIR_CACHE_SLOTS, ttl_us);
+	pthread_mutex_unlock(&dir_shared_lock);
+	return c;
+}
+
+static void
+dir_cache_release(struct dircache *c)
+{
+	int	i;
+
+	if (c == NULL)
+		return;
+	pthread_mutex_lock(&dir_shared_lock);
+	for (i = 0; i < DIR_SHARED_MAX; i++)
+		if (dir_shared[i].cache == c)
+			break;
+	if (i == DIR_SHARED_MAX)
+		dircache_free(c);
+	else if (--dir_shared[i].users == 0) {
+		dircache_free(c);
+		dir_shared[i].cache = NULL;
+	}
+	pthread_mutex_unlock(&dir_shared_lock);
+}
 
 /* ------------------------------------------------------------------ */
 /* Connection                                                          */
@@ -194,8 +257,8 @@ directory_open(const struct kp_config *cf, char *err, size_t errlen)
 		return NULL;
 	}
 	if (cf->db_directory_cache > 0)
-		d->cache = dircache_new(DIR_CACHE_SLOTS,
-		    (int64_t)cf->db_directory_cache * 1000);
+		d->cache = dir_cache_acquire((int64_t)cf->db_directory_cache *
+		    1000);
 	return d;
 }
 
@@ -209,7 +272,7 @@ directory_close(struct directory *d)
 		return;
 	for (i = 0; i < Q_COUNT; i++)
 		dircache_rows_release(d->cursor[i].rows);
-	dircache_free(d->cache);
+	dir_cache_release(d->cache);
 	dir_disconnect(d);
 	free(d);
 }

@@ -461,7 +461,7 @@ static void
 test_cache(void)
 {
 	struct directory	*cached = open_with_cache(3600 * 1000);
-	struct directory	*direct = open_with_cache(0);
+	struct directory	*direct = open_with_cache(0), *other;
 	struct dir_institution	 inst;
 	struct dir_consult	 c;
 	size_t			 before;
@@ -486,6 +486,13 @@ test_cache(void)
 	    "INSURED", &c), 0);
 	CU_ASSERT_EQUAL(c.facts.nauths, before);
 	directory_consult_free(&c);
+	/* ... for every directory of the process with that period (the hub's
+	 * workers share one cache): this one never read the row itself */
+	other = open_with_cache(3600 * 1000);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(other);
+	CU_ASSERT_EQUAL(directory_institution(other, FUND1, &inst), 1);
+	CU_ASSERT_STRING_NOT_EQUAL(inst.name, "Renamed for the cache test");
+	directory_close(other);
 	/* ... not without a cache ... */
 	CU_ASSERT_EQUAL(directory_institution(direct, FUND1, &inst), 1);
 	CU_ASSERT_STRING_EQUAL(inst.name, "Renamed for the cache test");
