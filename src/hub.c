@@ -478,7 +478,34 @@ step_operation(struct exchange *x)
 	return 0;
 }
 
-/* The fields every request has; SSIN and MessageId checks. */
+/* Until when a MessageId stays claimed. */
+static void
+claim_expiry(struct exchange *x, char expires[27])
+{
+	audit_time_format(x->rec.received_us +
+	    (int64_t)x->w->hub->cf->max_message_age * 1000 * 2, expires);
+}
+
+/* The outcome of a MessageId claim (directory_message_seen's rc). */
+static int
+claim_checked(struct exchange *x, int rc)
+{
+	if (rc == -1)
+		return refuse(x, KP_INTERNAL, "the replay store could not be "
+		    "written: %s", directory_error(x->w->dir));
+	if (rc == 0)
+		return refuse(x, KP_REPLAY, "MessageId %s was already used by "
+		    "%s", x->rec.message_id, x->sender.id);
+	return 0;
+}
+
+/*
+ * The fields every request has; SSIN and MessageId checks. The MessageId
+ * is claimed (message_seen, shared by every hub node: a message replayed
+ * to another node is refused there too) before anything is forwarded; for
+ * a Consult the claim travels with the directory read (hub_consult), one
+ * round trip to the database instead of two.
+ */
 static int
 step_fields(struct exchange *x)
 {
@@ -507,17 +534,12 @@ step_fields(struct exchange *x)
 	if ((st = ssin_parse(r->ssin, NULL)) != SSIN_OK)
 		return refuse(x, KP_INVALID_SSIN, "SSIN %s: %s", r->ssin,
 		    ssin_strerror(st));
-	audit_time_format(r->received_us + (int64_t)x->w->hub->cf->max_message_age *
-	    1000 * 2, expires);
+	if (strcmp(x->op, "Consult") == 0)
+		return 0;	/* claimed with the directory read: hub_consult */
+	claim_expiry(x, expires);
 	rc = directory_message_seen(x->w->dir, x->sender.id, r->message_id,
 	    expires);
-	if (rc == -1)
-		return refuse(x, KP_INTERNAL, "the replay store could not be "
-		    "written: %s", directory_error(x->w->dir));
-	if (rc == 0)
-		return refuse(x, KP_REPLAY, "MessageId %s was already used by "
-		    "%s", r->message_id, x->sender.id);
-	return 0;
+	return claim_checked(x, rc);
 }
 
 /* ------------------------------------------------------------------ */
@@ -761,16 +783,22 @@ hub_consult(struct exchange *x)
 	struct consult_decision	 d;
 	struct dir_consult	 c;
 	xmlNodePtr		 body, cr;
-	int			 rc;
+	char			 expires[27];
+	int			 rc, fresh;
 
 	memset(&q, 0, sizeof(q));
-	if (period_parse(r->period_begin, r->period_end, &q.period) == -1)
+	claim_expiry(x, expires);
+	if (directory_consult_claim(x->w->dir, x->sender.id, r->message_id,
+	    expires, r->ssin, r->service, r->quality, &c, &fresh) == -1)
+		return refuse(x, KP_INTERNAL, "the directory or the replay store "
+		    "could not be read: %s", directory_error(x->w->dir));
+	if (claim_checked(x, fresh) == -1)
+		return -1;
+	if (period_parse(r->period_begin, r->period_end, &q.period) == -1) {
+		directory_consult_free(&c);
 		return refuse(x, KP_INVALID_MESSAGE, "the Period ends before it "
 		    "begins");
-	if (directory_consult(x->w->dir, r->ssin, r->service, r->quality, &c) ==
-	    -1)
-		return refuse(x, KP_INTERNAL, "the directory could not be read: "
-		    "%s", directory_error(x->w->dir));
+	}
 	q.requester = x->sender.id;
 	q.requester_sector = x->sender.sector;
 	q.service = r->service;
