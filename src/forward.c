@@ -393,8 +393,10 @@ forward_call(struct forward *f, const char *endpoint, const char *action,
 	r->body[inlen] = '\0';
 	if (!soap->keep_alive)
 		soap_closesock(soap);
+	/* the answer's buffer; the rest is reset by the next soap_begin_recv
+	 * (as in server.c) */
 	soap_destroy(soap);
-	soap_end(soap);
+	soap_dealloc(soap, NULL);
 	return 0;
 }
 

@@ -68,7 +68,8 @@ struct server {
 	struct server_ops	 ops;
 	struct soap		*master;
 	pthread_mutex_t		 mtx;
-	pthread_cond_t		 changed;	/* a state or a slot freed */
+	pthread_cond_t		 changed;	/* a slot freed, or stop */
+	pthread_cond_t		 state_freed;	/* one waiter per state */
 	void			**states;
 	int			 nstates;
 	int			 nfree;
@@ -96,18 +97,21 @@ state_acquire(struct server *s)
 
 	pthread_mutex_lock(&s->mtx);
 	while (s->nfree == 0)
-		pthread_cond_wait(&s->changed, &s->mtx);
+		pthread_cond_wait(&s->state_freed, &s->mtx);
 	st = s->free_states[--s->nfree];
 	pthread_mutex_unlock(&s->mtx);
 	return st;
 }
 
+/* A state back in the pool wakes one connection waiting for one (a
+ * broadcast woke them all, to find one state: with more connections than
+ * workers, a futex storm for nothing). */
 static void
 state_release(struct server *s, void *st)
 {
 	pthread_mutex_lock(&s->mtx);
 	s->free_states[s->nfree++] = st;
-	pthread_cond_broadcast(&s->changed);
+	pthread_cond_signal(&s->state_freed);
 	pthread_mutex_unlock(&s->mtx);
 }
 
@@ -359,8 +363,12 @@ conn_serve(struct conn *c)
 		}
 		free(reply.body);
 next:
+		/* the request's body and the like; gSOAP's other temporary
+		 * state (hash tables of ids and pointers, unused by raw bytes)
+		 * is reset by the next soap_begin_recv, which soap_end would
+		 * have done a second time per request */
 		soap_destroy(soap);
-		soap_end(soap);
+		soap_dealloc(soap, NULL);
 		conn_set_busy(c, 0);
 		if (!soap->keep_alive)
 			break;
@@ -522,6 +530,7 @@ server_new(const struct server_options *opt, const struct server_ops *ops,
 	s->ops = *ops;
 	pthread_mutex_init(&s->mtx, NULL);
 	pthread_cond_init(&s->changed, NULL);
+	pthread_cond_init(&s->state_freed, NULL);
 	s->master = soap_new1(SOAP_IO_KEEPALIVE | SOAP_IO_BUFFER);
 	s->master->bind_flags = SO_REUSEADDR;
 	s->master->accept_timeout = -200000;	/* poll the stop flag */
@@ -691,5 +700,6 @@ server_free(struct server *s)
 	}
 	pthread_mutex_destroy(&s->mtx);
 	pthread_cond_destroy(&s->changed);
+	pthread_cond_destroy(&s->state_freed);
 	free(s);
 }
