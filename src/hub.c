@@ -56,6 +56,20 @@
 #endif
 
 #define HUB_PARALLEL	8	/* targets asked at once */
+
+/* Where an exchange's time goes, summed over the exchanges (/metrics). */
+enum hub_phase {
+	PH_WAIT,	/* for a worker state, the request read */
+	PH_CHECK,	/* parse, verify, schema, fields (and a claim) */
+	PH_DIRECTORY,	/* a Consult's claim, directory read, decision */
+	PH_FORWARD,	/* a Consult's calls to the institutions */
+	PH_AUDIT,	/* the audit record, until committed */
+	PH_REPLY,	/* the answer signed and serialised */
+	PH_COUNT
+};
+static const char *const hub_phase_names[PH_COUNT] = {
+	"worker_wait", "check", "directory", "forward", "audit", "reply"
+};
 #define INSTITUTION_ACTION "urn:kruispunt:institution:1#"
 
 struct hub {
@@ -71,6 +85,7 @@ struct hub {
 	atomic_int		 reload;
 	atomic_ulong		 exchanges;
 	atomic_ulong		 refused[KP_ERROR_COUNT];
+	atomic_ullong		 phase_us[PH_COUNT];
 	/* the thread that forgets expired MessageIds (hub_purge_main()) */
 	pthread_t		 purge_thread;
 	pthread_mutex_t		 purge_lock;
@@ -106,7 +121,17 @@ struct exchange {
 	char			 reason[256];
 	char			 status[32];	/* OK, PARTIAL, ... */
 	xmlDocPtr		 answer;
+	int64_t			 phase_us[PH_COUNT];
 };
+
+static int64_t
+hub_now_us(void)
+{
+	struct timespec	ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
+}
 
 /* ------------------------------------------------------------------ */
 /* Set-up                                                              */
@@ -784,9 +809,11 @@ hub_consult(struct exchange *x)
 	struct dir_consult	 c;
 	xmlNodePtr		 body, cr;
 	char			 expires[27];
+	int64_t			 t;
 	int			 rc, fresh;
 
 	memset(&q, 0, sizeof(q));
+	t = hub_now_us();
 	claim_expiry(x, expires);
 	if (directory_consult_claim(x->w->dir, x->sender.id, r->message_id,
 	    expires, r->ssin, r->service, r->quality, &c, &fresh) == -1)
@@ -811,6 +838,7 @@ hub_consult(struct exchange *x)
 		snprintf(r->legal_basis, sizeof(r->legal_basis), "%s",
 		    d.authorization->legal_basis);
 	}
+	x->phase_us[PH_DIRECTORY] += hub_now_us() - t;
 	if (d.code != KP_OK)
 		rc = refuse(x, d.code, "%s", d.reason);
 	else if (d.ntargets == 0) {
@@ -821,8 +849,11 @@ hub_consult(struct exchange *x)
 		soapmsg_add_kp(cr, "Ticket", r->ticket);
 		soapmsg_add_kp(cr, "Status", x->status);
 		rc = 0;
-	} else
+	} else {
+		t = hub_now_us();
 		rc = consult_forward(x, &d);
+		x->phase_us[PH_FORWARD] += hub_now_us() - t;
+	}
 	dispatch_consult_free(&d);
 	directory_consult_free(&c);
 	return rc;
@@ -1071,10 +1102,12 @@ hub_exchange(struct hub_worker *w, const struct server_request *req,
 	struct exchange	 x;
 	enum kp_error	 e;
 	char		 why[256];
+	int64_t		 t = hub_now_us();
 	int		 i;
 
 	memset(&x, 0, sizeof(x));
 	x.w = w;
+	x.phase_us[PH_WAIT] = req->waited_us;
 	x.soap_version = 11;
 	audit_record_init(&x.rec, "exchange", "unknown");
 	if ((e = envelope_parse(req->body, req->len, &w->hub->limits, &x.env,
@@ -1094,10 +1127,20 @@ hub_exchange(struct hub_worker *w, const struct server_request *req,
 	}
 	if (x.code == KP_OK && x.reason[0] == '\0')
 		snprintf(x.reason, sizeof(x.reason), "%s", x.status);
+	x.phase_us[PH_CHECK] = hub_now_us() - t - x.phase_us[PH_DIRECTORY] -
+	    x.phase_us[PH_FORWARD];
+	t = hub_now_us();
 	exchange_audit(&x);
+	x.phase_us[PH_AUDIT] = hub_now_us() - t;
 	if (x.code == KP_OK && x.rec.noutbox > 0)
 		notify_wake(w->hub->notify);
+	t = hub_now_us();
 	exchange_reply(&x, reply);
+	x.phase_us[PH_REPLY] = hub_now_us() - t;
+	for (i = 0; i < PH_COUNT; i++)
+		if (x.phase_us[i] > 0)
+			atomic_fetch_add(&w->hub->phase_us[i],
+			    (unsigned long long)x.phase_us[i]);
 	atomic_fetch_add(&w->hub->exchanges, 1);
 	if (x.code != KP_OK)
 		atomic_fetch_add(&w->hub->refused[x.code], 1);
@@ -1120,7 +1163,7 @@ hub_exchange(struct hub_worker *w, const struct server_request *req,
 static void
 hub_metrics(struct hub *h, struct server_reply *reply)
 {
-	char	buf[4096];
+	char	buf[8192];
 	size_t	n = 0;
 	int	i;
 
@@ -1135,6 +1178,21 @@ hub_metrics(struct hub *h, struct server_reply *reply)
 		n += (size_t)snprintf(buf + n, sizeof(buf) - n,
 		    "kruispunt_refusals_total{code=\"%s\"} %lu\n",
 		    kp_strerror((enum kp_error)i), atomic_load(&h->refused[i]));
+	if (n < sizeof(buf))
+		n += (size_t)snprintf(buf + n, sizeof(buf) - n,
+		    "# HELP kruispunt_exchange_phase_microseconds_total Time "
+		    "the exchanges spent, by step (worker_wait: for a worker "
+		    "state; check: parse, signature, schema, and the other "
+		    "operations' work; directory and "
+		    "forward: a Consult's; audit: until its record was "
+		    "committed; reply: signed and serialised).\n"
+		    "# TYPE kruispunt_exchange_phase_microseconds_total "
+		    "counter\n");
+	for (i = 0; i < PH_COUNT && n < sizeof(buf); i++)
+		n += (size_t)snprintf(buf + n, sizeof(buf) - n,
+		    "kruispunt_exchange_phase_microseconds_total{phase=\"%s\"} "
+		    "%llu\n", hub_phase_names[i],
+		    atomic_load(&h->phase_us[i]));
 	if (n < sizeof(buf))
 		snprintf(buf + n, sizeof(buf) - n,
 		    "# HELP kruispunt_message_ids_purged_total Expired "

@@ -150,6 +150,7 @@ conn_handle(struct conn *c, const char *method, const char *body, size_t len,
 {
 	struct server		*s = c->srv;
 	struct server_request	 req;
+	struct timespec		 t0, t1;
 	void			*st;
 
 	memset(&req, 0, sizeof(req));
@@ -160,7 +161,11 @@ conn_handle(struct conn *c, const char *method, const char *body, size_t len,
 	req.len = len;
 	req.peer_cert = c->peer_cert;
 	memcpy(req.peer, c->peer, sizeof(req.peer));
+	clock_gettime(CLOCK_MONOTONIC, &t0);
 	st = state_acquire(s);
+	clock_gettime(CLOCK_MONOTONIC, &t1);
+	req.waited_us = (long long)(t1.tv_sec - t0.tv_sec) * 1000000 +
+	    (t1.tv_nsec - t0.tv_nsec) / 1000;
 	s->ops.handle(st, &req, reply);
 	state_release(s, st);
 }
