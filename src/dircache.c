@@ -6,6 +6,7 @@
  */
 #include "build-config.h"
 
+#include <pthread.h>
 #include <stdatomic.h>
 #include <stdint.h>
 #include <stdlib.h>
@@ -17,7 +18,7 @@
 #define CELL_NULL	SIZE_MAX
 
 struct dircache_rows {
-	unsigned int	 refs;		/* the cache's and the readers' */
+	atomic_uint	 refs;		/* the cache's and the readers' */
 	unsigned int	 ncols;
 	size_t		 nrows;
 	size_t		 cap;		/* rows the offsets have room for */
@@ -35,6 +36,7 @@ struct dircache_slot {
 };
 
 struct dircache {
+	pthread_mutex_t		 lock;	/* the slots; rows are immutable */
 	struct dircache_slot	*slot;
 	size_t			 nslots;
 	size_t			 ways;		/* slots per set */
@@ -85,6 +87,7 @@ dircache_new(size_t slots, int64_t ttl_us)
 	c->slot = xcalloc(c->nslots, sizeof(*c->slot));
 	c->ttl_us = ttl_us;
 	c->generation = atomic_load(&dircache_generation);
+	pthread_mutex_init(&c->lock, NULL);
 	return c;
 }
 
@@ -112,6 +115,7 @@ dircache_free(struct dircache *c)
 	if (c == NULL)
 		return;
 	dircache_clear(c);
+	pthread_mutex_destroy(&c->lock);
 	free(c->slot);
 	free(c);
 }
@@ -129,25 +133,30 @@ struct dircache_rows *
 dircache_get(struct dircache *c, const char *key, int64_t now_us)
 {
 	unsigned int		 gen = atomic_load(&dircache_generation);
-	uint64_t		 h;
+	uint64_t		 h = dircache_hash(key);
 	struct dircache_slot	*s;
+	struct dircache_rows	*rows = NULL;
 
+	pthread_mutex_lock(&c->lock);
 	if (gen != c->generation) {
 		dircache_clear(c);
 		c->generation = gen;
 	}
-	h = dircache_hash(key);
 	for (s = dircache_set(c, h); s < dircache_set(c, h) + c->ways; s++)
 		if (s->key != NULL && s->hash == h && strcmp(s->key, key) == 0) {
 			if (now_us < s->loaded_us ||
 			    now_us - s->loaded_us >= c->ttl_us)
 				break;
-			c->hits++;
-			s->rows->refs++;
-			return s->rows;
+			rows = s->rows;
+			atomic_fetch_add(&rows->refs, 1);
+			break;
 		}
-	c->misses++;
-	return NULL;
+	if (rows != NULL)
+		c->hits++;
+	else
+		c->misses++;
+	pthread_mutex_unlock(&c->lock);
+	return rows;
 }
 
 /* An empty result set of ncols columns, to fill with dircache_rows_add;
@@ -198,7 +207,7 @@ dircache_rows_add(struct dircache_rows *r, const char *const *cells)
 void
 dircache_rows_release(struct dircache_rows *r)
 {
-	if (r == NULL || --r->refs > 0)
+	if (r == NULL || atomic_fetch_sub(&r->refs, 1) > 1)
 		return;
 	free(r->off);
 	free(r->buf);
@@ -213,7 +222,9 @@ dircache_put(struct dircache *c, const char *key, struct dircache_rows *rows,
 {
 	uint64_t		 h = dircache_hash(key);
 	struct dircache_slot	*set = dircache_set(c, h), *s, *victim = set;
+	char			*copy = xstrdup(key);
 
+	pthread_mutex_lock(&c->lock);
 	/* the key's own slot, else a free one, else the oldest */
 	for (s = set; s < set + c->ways; s++) {
 		if (s->key != NULL && s->hash == h && strcmp(s->key, key) == 0) {
@@ -226,11 +237,12 @@ dircache_put(struct dircache *c, const char *key, struct dircache_rows *rows,
 	}
 	s = victim;
 	dircache_slot_clear(s);
-	s->key = xstrdup(key);
+	s->key = copy;
 	s->hash = h;
 	s->loaded_us = now_us;
 	s->rows = rows;
-	rows->refs++;
+	atomic_fetch_add(&rows->refs, 1);
+	pthread_mutex_unlock(&c->lock);
 }
 
 /* The number of rows. */
@@ -254,13 +266,23 @@ dircache_cell(const struct dircache_rows *r, size_t row, unsigned int col)
 
 /* Lookups answered from the cache, and those that were not. */
 size_t
-dircache_hits(const struct dircache *c)
+dircache_hits(struct dircache *c)
 {
-	return c->hits;
+	size_t	n;
+
+	pthread_mutex_lock(&c->lock);
+	n = c->hits;
+	pthread_mutex_unlock(&c->lock);
+	return n;
 }
 
 size_t
-dircache_misses(const struct dircache *c)
+dircache_misses(struct dircache *c)
 {
-	return c->misses;
+	size_t	n;
+
+	pthread_mutex_lock(&c->lock);
+	n = c->misses;
+	pthread_mutex_unlock(&c->lock);
+	return n;
 }

@@ -9,8 +9,8 @@
  * filled directory and fails on a full scan.
  *
  * The result sets of the small tables (everything but the person
- * directory and the writes) are kept per worker for [database]
- * directory_cache (dircache.h): a change to an authorisation, a service or
+ * directory and the writes) are kept, in one cache the workers share, for
+ * [database] directory_cache (dircache.h): a change to an authorisation, a service or
  * a certificate reaches a running hub within that time, at once on SIGHUP.
  *
  * A connection lost between two exchanges (server restart, network) is
@@ -22,6 +22,7 @@
  */
 #include "build-config.h"
 
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -145,7 +146,69 @@ struct directory {
 	char			 err[512];
 };
 
-#define DIR_CACHE_SLOTS	4096	/* 1,024 sets of 4 */
+#define DIR_CACHE_SLOTS	16384	/* 4,096 sets of 4, shared by the workers */
+
+/*
+ * The caches the directories of a process share (the hub's workers, the
+ * delivery workers): one reading of a small-table row serves them all for
+ * the cache period. One cache per period, made by the first directory_open
+ * with that period and freed by the last directory_close; past
+ * DIR_SHARED_MAX different periods a directory keeps a cache of its own.
+ */
+#define DIR_SHARED_MAX	4
+static pthread_mutex_t	 dir_shared_lock = PTHREAD_MUTEX_INITIALIZER;
+static struct {
+	struct dircache	*cache;
+	int64_t		 ttl_us;
+	int		 users;
+} dir_shared[DIR_SHARED_MAX];
+
+static struct dircache *
+dir_cache_acquire(int64_t ttl_us)
+{
+	struct dircache	*c = NULL;
+	int		 i, free_slot = -1;
+
+	pthread_mutex_lock(&dir_shared_lock);
+	for (i = 0; i < DIR_SHARED_MAX && c == NULL; i++) {
+		if (dir_shared[i].cache == NULL) {
+			if (free_slot == -1)
+				free_slot = i;
+		} else if (dir_shared[i].ttl_us == ttl_us) {
+			c = dir_shared[i].cache;
+			dir_shared[i].users++;
+		}
+	}
+	if (c == NULL && free_slot != -1) {
+		c = dir_shared[free_slot].cache = dircache_new(DIR_CACHE_SLOTS,
+		    ttl_us);
+		dir_shared[free_slot].ttl_us = ttl_us;
+		dir_shared[free_slot].users = 1;
+	} else if (c == NULL)
+		c = dircache_new(DIR_CACHE_SLOTS, ttl_us);
+	pthread_mutex_unlock(&dir_shared_lock);
+	return c;
+}
+
+static void
+dir_cache_release(struct dircache *c)
+{
+	int	i;
+
+	if (c == NULL)
+		return;
+	pthread_mutex_lock(&dir_shared_lock);
+	for (i = 0; i < DIR_SHARED_MAX; i++)
+		if (dir_shared[i].cache == c)
+			break;
+	if (i == DIR_SHARED_MAX)
+		dircache_free(c);
+	else if (--dir_shared[i].users == 0) {
+		dircache_free(c);
+		dir_shared[i].cache = NULL;
+	}
+	pthread_mutex_unlock(&dir_shared_lock);
+}
 
 /* ------------------------------------------------------------------ */
 /* Connection                                                          */
@@ -169,6 +232,15 @@ dir_connect(struct directory *d)
 
 	if ((d->db = db_connect(d->cf, d->err, sizeof(d->err))) == NULL)
 		return -1;
+	/* directory_consult_claim's two statements in one round trip; every
+	 * other statement is prepared */
+	if (mysql_set_server_option(d->db, MYSQL_OPTION_MULTI_STATEMENTS_ON) !=
+	    0) {
+		snprintf(d->err, sizeof(d->err), "multi-statements: %s",
+		    mysql_error(d->db));
+		dir_disconnect(d);
+		return -1;
+	}
 	for (i = 0; i < Q_COUNT; i++) {
 		if (db_query_prepare(d->db, &d->q[i], dir_queries[i].sql) == -1) {
 			snprintf(d->err, sizeof(d->err), "preparing \"%s\": %s "
@@ -194,8 +266,8 @@ directory_open(const struct kp_config *cf, char *err, size_t errlen)
 		return NULL;
 	}
 	if (cf->db_directory_cache > 0)
-		d->cache = dircache_new(DIR_CACHE_SLOTS,
-		    (int64_t)cf->db_directory_cache * 1000);
+		d->cache = dir_cache_acquire((int64_t)cf->db_directory_cache *
+		    1000);
 	return d;
 }
 
@@ -209,7 +281,7 @@ directory_close(struct directory *d)
 		return;
 	for (i = 0; i < Q_COUNT; i++)
 		dircache_rows_release(d->cursor[i].rows);
-	dircache_free(d->cache);
+	dir_cache_release(d->cache);
 	dir_disconnect(d);
 	free(d);
 }
@@ -656,6 +728,148 @@ directory_consult(struct directory *d, const char *ssin, const char *service,
 }
 
 /* Free the facts of a consult. */
+/*
+ * The MessageId claim and the person's files in one round trip: the two
+ * statements as one text query (multi-statements; the values escaped for
+ * the connection), the claim first. The claim is the same statement as
+ * Q_MESSAGE_SEEN, committed on its own (autocommit) before the files are
+ * read; when it fails the files are not read. The files' rows go where
+ * dir_fetch(Q_PERSON_FILES) reads them. 0 with *fresh (1: new, 0: already
+ * claimed and unexpired), or -1 with the error.
+ */
+static int
+dir_claim_files(struct directory *d, const char *sender,
+    const char *message_id, const char *expires, const char *ssin,
+    int *fresh)
+{
+	struct dir_cursor	*cur = &d->cursor[Q_PERSON_FILES];
+	struct timespec		 nap = { 0, 200 * 1000000L };
+	const char		*in[4] = { sender, message_id, expires, ssin };
+	char			 esc[4][2 * 130 + 1], q[1600];
+	const char		*cells[DB_MAX_COLS];
+	struct dircache_rows	*rows;
+	MYSQL_RES		*res = NULL;
+	MYSQL_ROW		 row;
+	unsigned long long	 affected = 0;
+	unsigned int		 e, i;
+	int			 n, attempt, conflicts = 0, reconnects = 0;
+
+	for (i = 0; i < 4; i++)
+		if (strlen(in[i]) > 130) {
+			snprintf(d->err, sizeof(d->err), "claim: a value is too "
+			    "long");
+			return -1;
+		}
+	dircache_rows_release(cur->rows);
+	memset(cur, 0, sizeof(*cur));
+	for (attempt = 0; attempt < 2; attempt++) {
+		if (d->db == NULL && dir_connect(d) == -1) {
+			if (attempt == 0 || ++reconnects > 2)
+				return -1;
+			nanosleep(&nap, NULL);
+			attempt--;
+			continue;
+		}
+		for (i = 0; i < 4; i++)
+			mysql_real_escape_string(d->db, esc[i], in[i],
+			    strlen(in[i]));
+		n = snprintf(q, sizeof(q), "INSERT INTO message_seen (sender, "
+		    "message_id, expires_at) VALUES ('%s', '%s', '%s') ON "
+		    "DUPLICATE KEY UPDATE expires_at = IF(expires_at < "
+		    "UTC_TIMESTAMP(6), VALUES(expires_at), expires_at); "
+		    "SELECT institution, quality, begin_date, end_date FROM "
+		    "person_file WHERE ssin = '%s' ORDER BY institution, "
+		    "quality, begin_date", esc[0], esc[1], esc[2], esc[3]);
+		if (n < 0 || (size_t)n >= sizeof(q)) {
+			snprintf(d->err, sizeof(d->err), "claim: query too long");
+			return -1;
+		}
+		if (mysql_real_query(d->db, q, (unsigned long)n) == 0) {
+			affected = mysql_affected_rows(d->db);
+			if (mysql_next_result(d->db) == 0 &&
+			    (res = mysql_store_result(d->db)) != NULL)
+				break;
+		}
+		e = mysql_errno(d->db);
+		snprintf(d->err, sizeof(d->err), "%s: %s (error %u)",
+		    dir_queries[Q_MESSAGE_SEEN].name, mysql_error(d->db), e);
+		while (mysql_next_result(d->db) == 0)
+			;	/* nothing may stay unread on the connection */
+		/* as dir_exec_live: Galera's 1213 runs again, a lost
+		 * connection is opened again once */
+		if (db_error_is_retryable(e) && ++conflicts < 8) {
+			attempt--;
+			continue;
+		}
+		if (e != CR_SERVER_GONE_ERROR && e != CR_SERVER_LOST &&
+		    e != CR_CONNECTION_ERROR)
+			return -1;
+		dir_disconnect(d);
+	}
+	if (attempt == 2)
+		return -1;
+	rows = dircache_rows_new(mysql_num_fields(res));
+	while ((row = mysql_fetch_row(res)) != NULL) {
+		for (i = 0; i < mysql_num_fields(res) && i < DB_MAX_COLS; i++)
+			cells[i] = row[i];
+		dircache_rows_add(rows, cells);
+	}
+	mysql_free_result(res);
+	while (mysql_next_result(d->db) == 0)
+		;
+	cur->rows = rows;	/* ours alone: never put in the cache */
+	*fresh = affected > 0;
+	return 0;
+}
+
+/*
+ * directory_message_seen and directory_consult together, for a Consult:
+ * the claim and the person's files in one round trip to the server. 0 with
+ * *fresh (as directory_message_seen) and, when *fresh, c filled; -1 with the
+ * error (c is then empty).
+ */
+int
+directory_consult_claim(struct directory *d, const char *sender,
+    const char *message_id, const char *expires, const char *ssin,
+    const char *service, const char *quality, struct dir_consult *c,
+    int *fresh)
+{
+	const char *const	p2[] = { service, quality };
+	const char *const	p3[] = { service };
+	struct consult_facts	*f = &c->facts;
+	int			 rc;
+
+	memset(c, 0, sizeof(*c));
+	*fresh = 0;
+	if ((rc = dir_lookup(d, Q_SERVICE, service)) == -1)
+		return -1;
+	if (rc == 0) {
+		/* an unknown service: the claim alone */
+		if ((rc = directory_message_seen(d, sender, message_id,
+		    expires)) == -1)
+			return -1;
+		*fresh = rc;
+		return 0;
+	}
+	f->service_known = 1;
+	if (dir_claim_files(d, sender, message_id, expires, ssin, fresh) == -1)
+		return -1;
+	if (!*fresh)
+		return 0;
+	if (dir_fetch_files(d, &c->files, &f->nfiles) == -1 ||
+	    dir_exec(d, Q_AUTHS_FOR, p2) == -1 ||
+	    dir_fetch_auths(d, Q_AUTHS_FOR, &c->auths, &f->nauths) == -1 ||
+	    dir_exec(d, Q_AVAILABILITY, p3) == -1 ||
+	    dir_fetch_avail(d, &c->avail, &f->navail) == -1) {
+		directory_consult_free(c);
+		return -1;
+	}
+	f->files = c->files;
+	f->auths = c->auths;
+	f->avail = c->avail;
+	return 0;
+}
+
 void
 directory_consult_free(struct dir_consult *c)
 {

@@ -56,6 +56,10 @@ int	directory_quality_sector(struct directory *, const char *quality,
 int	directory_consult(struct directory *, const char *ssin,
 	    const char *service, const char *quality, struct dir_consult *);
 void	directory_consult_free(struct dir_consult *);
+int	directory_consult_claim(struct directory *, const char *sender,
+	    const char *message_id, const char *expires, const char *ssin,
+	    const char *service, const char *quality, struct dir_consult *,
+	    int *fresh);
 int	directory_mutation(struct directory *, const char *ssin,
 	    const char *mutation_type, struct dir_mutation *);
 void	directory_mutation_free(struct dir_mutation *);

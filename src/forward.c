@@ -16,10 +16,16 @@
  */
 #include "build-config.h"
 
+#include <sys/socket.h>
+#include <sys/time.h>
+
 #include <errno.h>
+#include <fcntl.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include <openssl/ssl.h>
 
@@ -37,7 +43,132 @@ struct forward_conn {
 	int		 too_large;
 	long		 max;
 	size_t		(*frecv)(struct soap *, char *, size_t);
+	/* plain HTTP: our own send and receive (see forward_open) */
+	SOAP_SOCKET	(*fopen)(struct soap *, const char *, const char *, int);
+	int		 timeout_ms;	/* the whole call */
+	int		 armed_ms;	/* the socket's SO_RCVTIMEO/SO_SNDTIMEO */
+	int64_t		 deadline_us;	/* of the call in progress */
 };
+
+/*
+ * Plain HTTP endpoints do without gSOAP's send, receive and transfer
+ * timeouts, which cost a select() before every send() and recv(): the
+ * socket blocks, with SO_RCVTIMEO and SO_SNDTIMEO, and forward_recv_plain
+ * and forward_send_plain check the call's deadline (connect, send and
+ * answer within timeout_ms, as gSOAP's transfer_timeout bounded them). The
+ * socket timeouts start at timeout_ms and are lowered to what is left of
+ * the call when a slow answer leaves less than FORWARD_SLACK_MS more than
+ * that, so no wait ends more than FORWARD_SLACK_MS after the deadline;
+ * most calls need no setsockopt() at all. HTTPS keeps gSOAP's timeouts.
+ */
+#define FORWARD_SLACK_MS	50
+
+static int64_t
+forward_now_us(void)
+{
+	struct timespec	ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
+}
+
+/* Set the socket's receive and send timeouts to ms; 0 or -1. */
+static int
+forward_arm(struct forward_conn *c, SOAP_SOCKET sk, int ms)
+{
+	struct timeval	tv;
+
+	if (ms < 1)
+		ms = 1;
+	tv.tv_sec = ms / 1000;
+	tv.tv_usec = (ms % 1000) * 1000;
+	if (setsockopt(sk, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv)) == -1 ||
+	    setsockopt(sk, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv)) == -1)
+		return -1;
+	c->armed_ms = ms;
+	return 0;
+}
+
+/* Before a wait: 0, or -1 (errno ETIMEDOUT) when the deadline passed. */
+static int
+forward_left(struct forward_conn *c, SOAP_SOCKET sk)
+{
+	int64_t	left = c->deadline_us - forward_now_us();
+
+	if (left <= 0) {
+		errno = ETIMEDOUT;
+		return -1;
+	}
+	if (left / 1000 + FORWARD_SLACK_MS < c->armed_ms &&
+	    forward_arm(c, sk, (int)((left + 999) / 1000)) == -1)
+		return -1;
+	return 0;
+}
+
+/* gSOAP's connect, then a blocking socket with the call's timeouts. */
+static SOAP_SOCKET
+forward_open(struct soap *soap, const char *endpoint, const char *host,
+    int port)
+{
+	struct forward_conn	*c = soap->user;
+	SOAP_SOCKET		 sk = c->fopen(soap, endpoint, host, port);
+	int			 fl;
+
+	if (!soap_valid_socket(sk))
+		return sk;
+	if ((fl = fcntl(sk, F_GETFL)) == -1 ||
+	    fcntl(sk, F_SETFL, fl & ~O_NONBLOCK) == -1 ||
+	    forward_arm(c, sk, c->timeout_ms) == -1 ||
+	    forward_left(c, sk) == -1) {
+		soap->errnum = errno;
+		soap->error = SOAP_TCP_ERROR;
+		soap->fclosesocket(soap, sk);
+		return SOAP_INVALID_SOCKET;
+	}
+	return sk;
+}
+
+static size_t
+forward_recv_plain(struct soap *soap, char *buf, size_t len)
+{
+	struct forward_conn	*c = soap->user;
+	ssize_t			 n;
+
+	do {
+		if (forward_left(c, soap->socket) == -1) {
+			soap->errnum = errno;
+			return 0;
+		}
+	} while ((n = recv(soap->socket, buf, len, 0)) == -1 && errno == EINTR);
+	if (n >= 0)
+		return (size_t)n;
+	soap->errnum = errno;	/* EAGAIN: the timeout passed */
+	return 0;
+}
+
+static int
+forward_send_plain(struct soap *soap, const char *buf, size_t len)
+{
+	struct forward_conn	*c = soap->user;
+	ssize_t			 n;
+
+	while (len > 0) {
+		if (forward_left(c, soap->socket) == -1) {
+			soap->errnum = errno;
+			return SOAP_EOF;
+		}
+		if ((n = send(soap->socket, buf, len, MSG_NOSIGNAL)) > 0) {
+			buf += n;
+			len -= (size_t)n;
+		} else if (n == -1 && errno == EINTR)
+			continue;
+		else {
+			soap->errnum = n == -1 ? errno : EPIPE;
+			return SOAP_EOF;
+		}
+	}
+	return SOAP_OK;
+}
 
 struct forward {
 	struct forward_options	 opt;
@@ -147,6 +278,16 @@ forward_conn(struct forward *f, const char *endpoint, char *err, size_t errlen)
 	c->frecv = soap->frecv;
 	soap->frecv = forward_recv;
 	soap->user = c;
+	if (strncmp(endpoint, "https:", 6) != 0 && f->opt.timeout_ms > 0) {
+		soap->send_timeout = 0;
+		soap->recv_timeout = 0;
+		soap->transfer_timeout = 0;
+		c->timeout_ms = f->opt.timeout_ms;
+		c->fopen = soap->fopen;
+		soap->fopen = forward_open;
+		c->frecv = forward_recv_plain;
+		soap->fsend = forward_send_plain;
+	}
 	return c;
 }
 
@@ -193,6 +334,13 @@ forward_call(struct forward *f, const char *endpoint, const char *action,
 	 * timeout or a fresh connection is never retried (the institution
 	 * may be slow; asking twice would only add load).
 	 */
+	if (c->timeout_ms > 0) {
+		c->deadline_us = forward_now_us() + (int64_t)c->timeout_ms * 1000;
+		if (soap_valid_socket(soap->socket) &&
+		    c->armed_ms != c->timeout_ms &&
+		    forward_arm(c, soap->socket, c->timeout_ms) == -1)
+			soap_closesock(soap);	/* a new connection, then */
+	}
 	for (attempt = 0; attempt < 2; attempt++) {
 		reused = soap_valid_socket(soap->socket);
 		c->received = 0;
@@ -245,8 +393,10 @@ forward_call(struct forward *f, const char *endpoint, const char *action,
 	r->body[inlen] = '\0';
 	if (!soap->keep_alive)
 		soap_closesock(soap);
+	/* the answer's buffer; the rest is reset by the next soap_begin_recv
+	 * (as in server.c) */
 	soap_destroy(soap);
-	soap_end(soap);
+	soap_dealloc(soap, NULL);
 	return 0;
 }
 

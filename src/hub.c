@@ -56,6 +56,20 @@
 #endif
 
 #define HUB_PARALLEL	8	/* targets asked at once */
+
+/* Where an exchange's time goes, summed over the exchanges (/metrics). */
+enum hub_phase {
+	PH_WAIT,	/* for a worker state, the request read */
+	PH_CHECK,	/* parse, verify, schema, fields (and a claim) */
+	PH_DIRECTORY,	/* a Consult's claim, directory read, decision */
+	PH_FORWARD,	/* a Consult's calls to the institutions */
+	PH_AUDIT,	/* the audit record, until committed */
+	PH_REPLY,	/* the answer signed and serialised */
+	PH_COUNT
+};
+static const char *const hub_phase_names[PH_COUNT] = {
+	"worker_wait", "check", "directory", "forward", "audit", "reply"
+};
 #define INSTITUTION_ACTION "urn:kruispunt:institution:1#"
 
 struct hub {
@@ -71,6 +85,7 @@ struct hub {
 	atomic_int		 reload;
 	atomic_ulong		 exchanges;
 	atomic_ulong		 refused[KP_ERROR_COUNT];
+	atomic_ullong		 phase_us[PH_COUNT];
 	/* the thread that forgets expired MessageIds (hub_purge_main()) */
 	pthread_t		 purge_thread;
 	pthread_mutex_t		 purge_lock;
@@ -106,7 +121,17 @@ struct exchange {
 	char			 reason[256];
 	char			 status[32];	/* OK, PARTIAL, ... */
 	xmlDocPtr		 answer;
+	int64_t			 phase_us[PH_COUNT];
 };
+
+static int64_t
+hub_now_us(void)
+{
+	struct timespec	ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
+}
 
 /* ------------------------------------------------------------------ */
 /* Set-up                                                              */
@@ -478,7 +503,34 @@ step_operation(struct exchange *x)
 	return 0;
 }
 
-/* The fields every request has; SSIN and MessageId checks. */
+/* Until when a MessageId stays claimed. */
+static void
+claim_expiry(struct exchange *x, char expires[27])
+{
+	audit_time_format(x->rec.received_us +
+	    (int64_t)x->w->hub->cf->max_message_age * 1000 * 2, expires);
+}
+
+/* The outcome of a MessageId claim (directory_message_seen's rc). */
+static int
+claim_checked(struct exchange *x, int rc)
+{
+	if (rc == -1)
+		return refuse(x, KP_INTERNAL, "the replay store could not be "
+		    "written: %s", directory_error(x->w->dir));
+	if (rc == 0)
+		return refuse(x, KP_REPLAY, "MessageId %s was already used by "
+		    "%s", x->rec.message_id, x->sender.id);
+	return 0;
+}
+
+/*
+ * The fields every request has; SSIN and MessageId checks. The MessageId
+ * is claimed (message_seen, shared by every hub node: a message replayed
+ * to another node is refused there too) before anything is forwarded; for
+ * a Consult the claim travels with the directory read (hub_consult), one
+ * round trip to the database instead of two.
+ */
 static int
 step_fields(struct exchange *x)
 {
@@ -507,17 +559,12 @@ step_fields(struct exchange *x)
 	if ((st = ssin_parse(r->ssin, NULL)) != SSIN_OK)
 		return refuse(x, KP_INVALID_SSIN, "SSIN %s: %s", r->ssin,
 		    ssin_strerror(st));
-	audit_time_format(r->received_us + (int64_t)x->w->hub->cf->max_message_age *
-	    1000 * 2, expires);
+	if (strcmp(x->op, "Consult") == 0)
+		return 0;	/* claimed with the directory read: hub_consult */
+	claim_expiry(x, expires);
 	rc = directory_message_seen(x->w->dir, x->sender.id, r->message_id,
 	    expires);
-	if (rc == -1)
-		return refuse(x, KP_INTERNAL, "the replay store could not be "
-		    "written: %s", directory_error(x->w->dir));
-	if (rc == 0)
-		return refuse(x, KP_REPLAY, "MessageId %s was already used by "
-		    "%s", r->message_id, x->sender.id);
-	return 0;
+	return claim_checked(x, rc);
 }
 
 /* ------------------------------------------------------------------ */
@@ -761,16 +808,24 @@ hub_consult(struct exchange *x)
 	struct consult_decision	 d;
 	struct dir_consult	 c;
 	xmlNodePtr		 body, cr;
-	int			 rc;
+	char			 expires[27];
+	int64_t			 t;
+	int			 rc, fresh;
 
 	memset(&q, 0, sizeof(q));
-	if (period_parse(r->period_begin, r->period_end, &q.period) == -1)
+	t = hub_now_us();
+	claim_expiry(x, expires);
+	if (directory_consult_claim(x->w->dir, x->sender.id, r->message_id,
+	    expires, r->ssin, r->service, r->quality, &c, &fresh) == -1)
+		return refuse(x, KP_INTERNAL, "the directory or the replay store "
+		    "could not be read: %s", directory_error(x->w->dir));
+	if (claim_checked(x, fresh) == -1)
+		return -1;
+	if (period_parse(r->period_begin, r->period_end, &q.period) == -1) {
+		directory_consult_free(&c);
 		return refuse(x, KP_INVALID_MESSAGE, "the Period ends before it "
 		    "begins");
-	if (directory_consult(x->w->dir, r->ssin, r->service, r->quality, &c) ==
-	    -1)
-		return refuse(x, KP_INTERNAL, "the directory could not be read: "
-		    "%s", directory_error(x->w->dir));
+	}
 	q.requester = x->sender.id;
 	q.requester_sector = x->sender.sector;
 	q.service = r->service;
@@ -783,6 +838,7 @@ hub_consult(struct exchange *x)
 		snprintf(r->legal_basis, sizeof(r->legal_basis), "%s",
 		    d.authorization->legal_basis);
 	}
+	x->phase_us[PH_DIRECTORY] += hub_now_us() - t;
 	if (d.code != KP_OK)
 		rc = refuse(x, d.code, "%s", d.reason);
 	else if (d.ntargets == 0) {
@@ -793,8 +849,11 @@ hub_consult(struct exchange *x)
 		soapmsg_add_kp(cr, "Ticket", r->ticket);
 		soapmsg_add_kp(cr, "Status", x->status);
 		rc = 0;
-	} else
+	} else {
+		t = hub_now_us();
 		rc = consult_forward(x, &d);
+		x->phase_us[PH_FORWARD] += hub_now_us() - t;
+	}
 	dispatch_consult_free(&d);
 	directory_consult_free(&c);
 	return rc;
@@ -1043,10 +1102,12 @@ hub_exchange(struct hub_worker *w, const struct server_request *req,
 	struct exchange	 x;
 	enum kp_error	 e;
 	char		 why[256];
+	int64_t		 t = hub_now_us();
 	int		 i;
 
 	memset(&x, 0, sizeof(x));
 	x.w = w;
+	x.phase_us[PH_WAIT] = req->waited_us;
 	x.soap_version = 11;
 	audit_record_init(&x.rec, "exchange", "unknown");
 	if ((e = envelope_parse(req->body, req->len, &w->hub->limits, &x.env,
@@ -1066,10 +1127,20 @@ hub_exchange(struct hub_worker *w, const struct server_request *req,
 	}
 	if (x.code == KP_OK && x.reason[0] == '\0')
 		snprintf(x.reason, sizeof(x.reason), "%s", x.status);
+	x.phase_us[PH_CHECK] = hub_now_us() - t - x.phase_us[PH_DIRECTORY] -
+	    x.phase_us[PH_FORWARD];
+	t = hub_now_us();
 	exchange_audit(&x);
+	x.phase_us[PH_AUDIT] = hub_now_us() - t;
 	if (x.code == KP_OK && x.rec.noutbox > 0)
 		notify_wake(w->hub->notify);
+	t = hub_now_us();
 	exchange_reply(&x, reply);
+	x.phase_us[PH_REPLY] = hub_now_us() - t;
+	for (i = 0; i < PH_COUNT; i++)
+		if (x.phase_us[i] > 0)
+			atomic_fetch_add(&w->hub->phase_us[i],
+			    (unsigned long long)x.phase_us[i]);
 	atomic_fetch_add(&w->hub->exchanges, 1);
 	if (x.code != KP_OK)
 		atomic_fetch_add(&w->hub->refused[x.code], 1);
@@ -1092,7 +1163,7 @@ hub_exchange(struct hub_worker *w, const struct server_request *req,
 static void
 hub_metrics(struct hub *h, struct server_reply *reply)
 {
-	char	buf[4096];
+	char	buf[8192];
 	size_t	n = 0;
 	int	i;
 
@@ -1107,6 +1178,21 @@ hub_metrics(struct hub *h, struct server_reply *reply)
 		n += (size_t)snprintf(buf + n, sizeof(buf) - n,
 		    "kruispunt_refusals_total{code=\"%s\"} %lu\n",
 		    kp_strerror((enum kp_error)i), atomic_load(&h->refused[i]));
+	if (n < sizeof(buf))
+		n += (size_t)snprintf(buf + n, sizeof(buf) - n,
+		    "# HELP kruispunt_exchange_phase_microseconds_total Time "
+		    "the exchanges spent, by step (worker_wait: for a worker "
+		    "state; check: parse, signature, schema, and the other "
+		    "operations' work; directory and "
+		    "forward: a Consult's; audit: until its record was "
+		    "committed; reply: signed and serialised).\n"
+		    "# TYPE kruispunt_exchange_phase_microseconds_total "
+		    "counter\n");
+	for (i = 0; i < PH_COUNT && n < sizeof(buf); i++)
+		n += (size_t)snprintf(buf + n, sizeof(buf) - n,
+		    "kruispunt_exchange_phase_microseconds_total{phase=\"%s\"} "
+		    "%llu\n", hub_phase_names[i],
+		    atomic_load(&h->phase_us[i]));
 	if (n < sizeof(buf))
 		snprintf(buf + n, sizeof(buf) - n,
 		    "# HELP kruispunt_message_ids_purged_total Expired "

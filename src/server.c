@@ -28,9 +28,11 @@
 #include "build-config.h"
 
 #include <sys/socket.h>
+#include <sys/time.h>
 
 #include <arpa/inet.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <pthread.h>
 #include <stdatomic.h>
 #include <stdio.h>
@@ -66,7 +68,8 @@ struct server {
 	struct server_ops	 ops;
 	struct soap		*master;
 	pthread_mutex_t		 mtx;
-	pthread_cond_t		 changed;	/* a state or a slot freed */
+	pthread_cond_t		 changed;	/* a slot freed, or stop */
+	pthread_cond_t		 state_freed;	/* one waiter per state */
 	void			**states;
 	int			 nstates;
 	int			 nfree;
@@ -94,18 +97,21 @@ state_acquire(struct server *s)
 
 	pthread_mutex_lock(&s->mtx);
 	while (s->nfree == 0)
-		pthread_cond_wait(&s->changed, &s->mtx);
+		pthread_cond_wait(&s->state_freed, &s->mtx);
 	st = s->free_states[--s->nfree];
 	pthread_mutex_unlock(&s->mtx);
 	return st;
 }
 
+/* A state back in the pool wakes one connection waiting for one (a
+ * broadcast woke them all, to find one state: with more connections than
+ * workers, a futex storm for nothing). */
 static void
 state_release(struct server *s, void *st)
 {
 	pthread_mutex_lock(&s->mtx);
 	s->free_states[s->nfree++] = st;
-	pthread_cond_broadcast(&s->changed);
+	pthread_cond_signal(&s->state_freed);
 	pthread_mutex_unlock(&s->mtx);
 }
 
@@ -144,6 +150,7 @@ conn_handle(struct conn *c, const char *method, const char *body, size_t len,
 {
 	struct server		*s = c->srv;
 	struct server_request	 req;
+	struct timespec		 t0, t1;
 	void			*st;
 
 	memset(&req, 0, sizeof(req));
@@ -154,7 +161,11 @@ conn_handle(struct conn *c, const char *method, const char *body, size_t len,
 	req.len = len;
 	req.peer_cert = c->peer_cert;
 	memcpy(req.peer, c->peer, sizeof(req.peer));
+	clock_gettime(CLOCK_MONOTONIC, &t0);
 	st = state_acquire(s);
+	clock_gettime(CLOCK_MONOTONIC, &t1);
+	req.waited_us = (long long)(t1.tv_sec - t0.tv_sec) * 1000000 +
+	    (t1.tv_nsec - t0.tv_nsec) / 1000;
 	s->ops.handle(st, &req, reply);
 	state_release(s, st);
 }
@@ -232,6 +243,83 @@ conn_recv(struct soap *soap, char *buf, size_t len)
 	return n;
 }
 
+/*
+ * Plain HTTP connections do without gSOAP's timeouts: with recv_timeout and
+ * send_timeout set, gSOAP makes the socket non-blocking and calls select()
+ * before every recv() and send(), a system call more each time. Instead the
+ * socket blocks, with the kernel's SO_RCVTIMEO and SO_SNDTIMEO set to the
+ * same limits, and these two functions take the place of gSOAP's: a recv()
+ * or a send() that waits longer than its timeout fails with EAGAIN, which
+ * ends the connection (gSOAP's own functions would wait again on EAGAIN).
+ * Every wait for the peer is bounded as before: an idle keep-alive or
+ * stalled client by read_timeout per read, a client that does not read its
+ * answer by send_timeout per write. TLS connections keep gSOAP's (OpenSSL
+ * needs the non-blocking socket there).
+ */
+static size_t
+conn_recv_plain(struct soap *soap, char *buf, size_t len)
+{
+	ssize_t	n;
+
+	while ((n = recv(soap->socket, buf, len, 0)) == -1 && errno == EINTR)
+		;
+	if (n >= 0)
+		return (size_t)n;
+	soap->errnum = errno;	/* EAGAIN: read_timeout passed */
+	return 0;
+}
+
+static int
+conn_send_plain(struct soap *soap, const char *buf, size_t len)
+{
+	ssize_t	n;
+
+	while (len > 0) {
+		if ((n = send(soap->socket, buf, len, MSG_NOSIGNAL)) > 0) {
+			buf += n;
+			len -= (size_t)n;
+		} else if (n == -1 && errno == EINTR)
+			continue;
+		else {
+			soap->errnum = n == -1 ? errno : EPIPE;
+			return SOAP_EOF;	/* EAGAIN: send_timeout passed */
+		}
+	}
+	return SOAP_OK;
+}
+
+static void
+ms_timeval(int ms, struct timeval *tv)
+{
+	tv->tv_sec = ms / 1000;
+	tv->tv_usec = (ms % 1000) * 1000;
+}
+
+/* A plain connection: blocking, kernel timeouts, our send and receive;
+ * 0, or -1 when the socket refuses the options (gSOAP's stay then). */
+static int
+conn_plain(struct conn *c)
+{
+	struct soap	*soap = c->soap;
+	struct timeval	 rcv, snd;
+	int		 fl;
+
+	ms_timeval(c->srv->opt.read_timeout_ms, &rcv);
+	ms_timeval(c->srv->opt.send_timeout_ms, &snd);
+	if ((fl = fcntl(soap->socket, F_GETFL)) == -1 ||
+	    setsockopt(soap->socket, SOL_SOCKET, SO_RCVTIMEO, &rcv,
+	    sizeof(rcv)) == -1 ||
+	    setsockopt(soap->socket, SOL_SOCKET, SO_SNDTIMEO, &snd,
+	    sizeof(snd)) == -1 ||
+	    fcntl(soap->socket, F_SETFL, fl & ~O_NONBLOCK) == -1)
+		return -1;
+	soap->recv_timeout = 0;
+	soap->send_timeout = 0;
+	c->frecv = conn_recv_plain;
+	soap->fsend = conn_send_plain;
+	return 0;
+}
+
 /* Serve the requests of one connection until it closes. */
 static void
 conn_serve(struct conn *c)
@@ -280,8 +368,12 @@ conn_serve(struct conn *c)
 		}
 		free(reply.body);
 next:
+		/* the request's body and the like; gSOAP's other temporary
+		 * state (hash tables of ids and pointers, unused by raw bytes)
+		 * is reset by the next soap_begin_recv, which soap_end would
+		 * have done a second time per request */
 		soap_destroy(soap);
-		soap_end(soap);
+		soap_dealloc(soap, NULL);
 		conn_set_busy(c, 0);
 		if (!soap->keep_alive)
 			break;
@@ -298,6 +390,10 @@ conn_thread(void *arg)
 	c->frecv = c->soap->frecv;
 	c->soap->frecv = conn_recv;
 	c->soap->user = c;
+	if (!s->opt.tls && c->srv->opt.read_timeout_ms > 0 &&
+	    c->srv->opt.send_timeout_ms > 0 && conn_plain(c) == -1)
+		log_debug("server", "socket options for %s: %s", c->peer,
+		    strerror(errno));
 	if (s->opt.tls && soap_ssl_accept(c->soap) != SOAP_OK) {
 		log_debug("server", "TLS handshake with %s failed", c->peer);
 	} else {
@@ -439,6 +535,7 @@ server_new(const struct server_options *opt, const struct server_ops *ops,
 	s->ops = *ops;
 	pthread_mutex_init(&s->mtx, NULL);
 	pthread_cond_init(&s->changed, NULL);
+	pthread_cond_init(&s->state_freed, NULL);
 	s->master = soap_new1(SOAP_IO_KEEPALIVE | SOAP_IO_BUFFER);
 	s->master->bind_flags = SO_REUSEADDR;
 	s->master->accept_timeout = -200000;	/* poll the stop flag */
@@ -608,5 +705,6 @@ server_free(struct server *s)
 	}
 	pthread_mutex_destroy(&s->mtx);
 	pthread_cond_destroy(&s->changed);
+	pthread_cond_destroy(&s->state_freed);
 	free(s);
 }

@@ -21,6 +21,7 @@ struct server_request {
 	size_t		 len;
 	char		 peer[64];	/* client address */
 	X509		*peer_cert;	/* TLS client certificate, or NULL */
+	long long	 waited_us;	/* for a worker state, once read */
 };
 
 struct server_reply {

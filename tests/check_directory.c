@@ -275,6 +275,70 @@ test_purge_seen(void)
 	    "2099-01-01 00:00:00.000000"), 0);
 }
 
+static void test_reconnect(void);
+
+/* The claim and the files in one round trip: the files as
+ * directory_consult reads them, the claim as directory_message_seen makes
+ * it (a MessageId with quotes and a backslash stays one value), and the
+ * claim survives a lost connection. */
+static void
+test_consult_claim(void)
+{
+	struct dir_consult	 a, b;
+	const char		*odd = "it's \\ \"odd\"; DROP TABLE x; --";
+	int			 fresh = -1;
+	size_t			 i, nfiles;
+
+	CU_ASSERT_EQUAL_FATAL(directory_consult(dir, "78031914571", "WAGES",
+	    "INSURED", &a), 0);
+	nfiles = a.facts.nfiles;
+	CU_ASSERT_EQUAL_FATAL(directory_consult_claim(dir, FUND2, odd,
+	    "2099-01-01 00:00:00.000000", "78031914571", "WAGES", "INSURED",
+	    &b, &fresh), 0);
+	CU_ASSERT_EQUAL(fresh, 1);
+	CU_ASSERT_TRUE(a.facts.nfiles > 0);
+	CU_ASSERT_EQUAL_FATAL(b.facts.nfiles, a.facts.nfiles);
+	CU_ASSERT_EQUAL(b.facts.nauths, a.facts.nauths);
+	CU_ASSERT_EQUAL(b.facts.navail, a.facts.navail);
+	CU_ASSERT_TRUE(b.facts.service_known);
+	for (i = 0; i < a.facts.nfiles; i++) {
+		CU_ASSERT_STRING_EQUAL(b.files[i].institution,
+		    a.files[i].institution);
+		CU_ASSERT_STRING_EQUAL(b.files[i].quality, a.files[i].quality);
+		CU_ASSERT_STRING_EQUAL(b.files[i].endpoint, a.files[i].endpoint);
+		CU_ASSERT_EQUAL(memcmp(&b.files[i].period, &a.files[i].period,
+		    sizeof(a.files[i].period)), 0);
+	}
+	directory_consult_free(&a);
+	directory_consult_free(&b);
+	CU_ASSERT_EQUAL(count("SELECT COUNT(*) FROM message_seen WHERE "
+	    "message_id = 'it''s \\\\ \"odd\"; DROP TABLE x; --'"), 1);
+	/* the same again: claimed already, either way */
+	CU_ASSERT_EQUAL(directory_consult_claim(dir, FUND2, odd,
+	    "2099-01-01 00:00:00.000000", "78031914571", "WAGES", "INSURED",
+	    &b, &fresh), 0);
+	CU_ASSERT_EQUAL(fresh, 0);
+	CU_ASSERT_EQUAL(b.facts.nfiles, 0);
+	CU_ASSERT_EQUAL(directory_message_seen(dir, FUND2, odd,
+	    "2099-01-01 00:00:00.000000"), 0);
+	/* an unknown service: claimed all the same */
+	CU_ASSERT_EQUAL(directory_consult_claim(dir, FUND2, "claim-2",
+	    "2099-01-01 00:00:00.000000", "78031914571", "NO_SUCH_SERVICE",
+	    "INSURED", &b, &fresh), 0);
+	CU_ASSERT_EQUAL(fresh, 1);
+	CU_ASSERT_FALSE(b.facts.service_known);
+	CU_ASSERT_EQUAL(directory_message_seen(dir, FUND2, "claim-2",
+	    "2099-01-01 00:00:00.000000"), 0);
+	/* after a lost connection (test_reconnect): opened again */
+	test_reconnect();
+	CU_ASSERT_EQUAL(directory_consult_claim(dir, FUND2, "claim-3",
+	    "2099-01-01 00:00:00.000000", "78031914571", "WAGES", "INSURED",
+	    &b, &fresh), 0);
+	CU_ASSERT_EQUAL(fresh, 1);
+	CU_ASSERT_EQUAL(b.facts.nfiles, nfiles);
+	directory_consult_free(&b);
+}
+
 /* A certificate of the test PKI (tests/make-pki), or NULL. */
 static X509 *
 pki_cert(const char *name, char **path)
@@ -461,7 +525,7 @@ static void
 test_cache(void)
 {
 	struct directory	*cached = open_with_cache(3600 * 1000);
-	struct directory	*direct = open_with_cache(0);
+	struct directory	*direct = open_with_cache(0), *other;
 	struct dir_institution	 inst;
 	struct dir_consult	 c;
 	size_t			 before;
@@ -486,6 +550,13 @@ test_cache(void)
 	    "INSURED", &c), 0);
 	CU_ASSERT_EQUAL(c.facts.nauths, before);
 	directory_consult_free(&c);
+	/* ... for every directory of the process with that period (the hub's
+	 * workers share one cache): this one never read the row itself */
+	other = open_with_cache(3600 * 1000);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(other);
+	CU_ASSERT_EQUAL(directory_institution(other, FUND1, &inst), 1);
+	CU_ASSERT_STRING_NOT_EQUAL(inst.name, "Renamed for the cache test");
+	directory_close(other);
 	/* ... not without a cache ... */
 	CU_ASSERT_EQUAL(directory_institution(direct, FUND1, &inst), 1);
 	CU_ASSERT_STRING_EQUAL(inst.name, "Renamed for the cache test");
@@ -687,6 +758,8 @@ main(void)
 	CU_add_test(s, "keys by token, SKI, thumbprint and issuer/serial "
 	    "found among the registered certificates", test_certlookup);
 	CU_add_test(s, "a lost connection is re-opened", test_reconnect);
+	CU_add_test(s, "a Consult's claim and files in one round trip",
+	    test_consult_claim);
 	CU_add_test(s, "the small tables are cached, the person files not",
 	    test_cache);
 	CU_add_test(s, "files' institutions alike from the kept table and live",

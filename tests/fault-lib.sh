@@ -180,7 +180,8 @@ ticket() { sed -n 's/.*<kp:Ticket>\([^<]*\)<\/kp:Ticket>.*/\1/p' "${1:-$T/resp.x
 within() { python3 -c "import sys; sys.exit(0 if $secs < $1 else 1)"; }
 
 # A fake institution: python3 fake MODE PORT COUNTFILE. MODE is slow
-# (answers after 30 s), garbage (200 with text), unsigned (200 with a
+# (answers after 30 s), trickle (the headers at once, then a byte of the
+# body every 0.3 s for 30 s), garbage (200 with text), unsigned (200 with a
 # well-formed ProvideDataResponse, unsigned), or reset (closes at once).
 fake_start() {
 	cat >"$T/fake.py" <<-'PY'
@@ -197,6 +198,15 @@ fake_start() {
 		        with open(count, "a") as f: f.write("%s\n" % mode)
 		        if mode == "slow":
 		            time.sleep(30); body = UNSIGNED
+		        elif mode == "trickle":
+		            self.send_response(200)
+		            self.send_header("Content-Type", "text/xml; charset=utf-8")
+		            self.send_header("Content-Length", str(len(UNSIGNED)))
+		            self.end_headers(); self.wfile.flush()
+		            for i in range(100):
+		                self.wfile.write(UNSIGNED[i:i + 1]); self.wfile.flush()
+		                time.sleep(0.3)
+		            return
 		        elif mode == "garbage":
 		            body = b"\x00\xffthis is not XML <<<"
 		        elif mode == "reset":
