@@ -26,6 +26,7 @@
 #include <libxml/parser.h>
 #include <libxml/tree.h>
 
+#include "audit.h"
 #include "common.h"
 #include "soapmsg.h"
 #include "xmalloc.h"
@@ -382,16 +383,17 @@ c14n_same(xmlNodePtr top, const char *what, int *declined)
 	return same;
 }
 
-/* c14n_same() for every element of the document; the number that differ. */
+/* The sum of fn over every element of the document, in document order. */
 static int
-c14n_every_element(xmlDocPtr doc, const char *what, int *declined)
+every_element(xmlDocPtr doc, int (*fn)(xmlNodePtr, const char *, void *),
+    const char *what, void *arg)
 {
 	xmlNodePtr	n = xmlDocGetRootElement(doc);
-	int		bad = 0;
+	int		sum = 0;
 
 	while (n != NULL) {
 		if (n->type == XML_ELEMENT_NODE)
-			bad += !c14n_same(n, what, declined);
+			sum += fn(n, what, arg);
 		if (n->type == XML_ELEMENT_NODE && n->children != NULL) {
 			n = n->children;
 			continue;
@@ -402,7 +404,20 @@ c14n_every_element(xmlDocPtr doc, const char *what, int *declined)
 		if (n != NULL)
 			n = n->next;
 	}
-	return bad;
+	return sum;
+}
+
+static int
+c14n_differs(xmlNodePtr n, const char *what, void *declined)
+{
+	return !c14n_same(n, what, declined);
+}
+
+/* c14n_same() for every element of the document; the number that differ. */
+static int
+c14n_every_element(xmlDocPtr doc, const char *what, int *declined)
+{
+	return every_element(doc, c14n_differs, what, declined);
 }
 
 static int
@@ -440,6 +455,68 @@ test_c14n_samples(void)
 	CU_ASSERT(count >= 25);
 	CU_ASSERT_EQUAL(counts[0], 0);
 	CU_ASSERT_EQUAL(counts[1], 0);
+}
+
+/* What libxml2 gives for the digests soapmsg.c computes with xmlout. */
+static int
+children_visible(void *top, xmlNodePtr node, xmlNodePtr parent)
+{
+	xmlNodePtr	n = node->type == XML_NAMESPACE_DECL ? parent : node;
+
+	if (n == top || (n->parent == top && n->type != XML_ELEMENT_NODE))
+		return 0;
+	return in_subtree(top, node, parent);
+}
+
+static void
+libxml2_digest(xmlNodePtr n, xmlC14NIsVisibleCallback visible, char out[65])
+{
+	xmlBufferPtr		b = xmlBufferCreate();
+	xmlOutputBufferPtr	o = xmlOutputBufferCreateBuffer(b, NULL);
+
+	CU_ASSERT(xmlC14NExecute(n->doc, visible, n, XML_C14N_EXCLUSIVE_1_0,
+	    NULL, 0, o) >= 0);
+	xmlOutputBufferClose(o);
+	audit_sha256_hex(xmlBufferContent(b), (size_t)xmlBufferLength(b), out);
+	xmlBufferFree(b);
+}
+
+/* soapmsg_digest() and soapmsg_payload_digest() of one element against
+ * libxml2's canonical forms; the number that differ. */
+static int
+digests_differ(xmlNodePtr n, const char *path, void *arg)
+{
+	char	mine[65], ref[65];
+	int	bad = 0;
+
+	(void)arg;
+	soapmsg_digest(n, mine);
+	libxml2_digest(n, in_subtree, ref);
+	if (strcmp(mine, ref) != 0)
+		fprintf(stderr, "%s <%s>: digest differs\n", path,
+		    (const char *)n->name), bad++;
+	soapmsg_payload_digest(n, mine);
+	libxml2_digest(n, children_visible, ref);
+	if (strcmp(mine, ref) != 0)
+		fprintf(stderr, "%s <%s>: payload digest differs\n", path,
+		    (const char *)n->name), bad++;
+	return bad;
+}
+
+static void
+digests_sample(xmlDocPtr doc, const char *path, void *arg)
+{
+	*(int *)arg += every_element(doc, digests_differ, path, NULL);
+}
+
+static void
+test_digests(void)
+{
+	int	bad = 0;
+
+	CU_ASSERT(for_each_sample("messages", digests_sample, &bad) >= 10);
+	CU_ASSERT(for_each_sample("institution", digests_sample, &bad) >= 5);
+	CU_ASSERT_EQUAL(bad, 0);
 }
 
 static void
@@ -657,6 +734,7 @@ main(void)
 	CU_add_test(s, "a thousand random trees", test_random_trees);
 	CU_add_test(s, "c14n: every element of the samples", test_c14n_samples);
 	CU_add_test(s, "c14n: corner cases", test_c14n_corners);
+	CU_add_test(s, "c14n: the digests the hub logs", test_digests);
 	CU_add_test(s, "c14n: a thousand random documents", test_c14n_random);
 	return test_run();
 }
