@@ -148,7 +148,7 @@ global_init_once(void)
 	/* no file, http or ftp reads from xmlsec, whatever a message says */
 	xmlSecIOCleanupCallbacks();
 	xmlSecErrorsSetCallback(xmlsec_error_cb);
-	if (wsse_c14n_register() != 0)
+	if (wsse_c14n_register() != 0 || wsse_sigalg_register() != 0)
 		return;
 	global_status = 0;
 }
@@ -1144,11 +1144,11 @@ dsig_restrict(xmlSecDSigCtxPtr d)
 	    xmlSecDSigCtxEnableReferenceTransform(d, xmlSecTransformSha256Id) ||
 	    xmlSecDSigCtxEnableReferenceTransform(d, xmlSecTransformSha384Id) ||
 	    xmlSecDSigCtxEnableReferenceTransform(d, xmlSecTransformSha512Id) ||
-	    xmlSecDSigCtxEnableSignatureTransform(d, xmlSecTransformRsaSha256Id) ||
-	    xmlSecDSigCtxEnableSignatureTransform(d, xmlSecTransformRsaSha384Id) ||
-	    xmlSecDSigCtxEnableSignatureTransform(d, xmlSecTransformRsaSha512Id) ||
-	    xmlSecDSigCtxEnableSignatureTransform(d, xmlSecTransformEcdsaSha256Id) ||
-	    xmlSecDSigCtxEnableSignatureTransform(d, xmlSecTransformEcdsaSha384Id)
+	    xmlSecDSigCtxEnableSignatureTransform(d, wsse_sigalg(xmlSecTransformRsaSha256Id)) ||
+	    xmlSecDSigCtxEnableSignatureTransform(d, wsse_sigalg(xmlSecTransformRsaSha384Id)) ||
+	    xmlSecDSigCtxEnableSignatureTransform(d, wsse_sigalg(xmlSecTransformRsaSha512Id)) ||
+	    xmlSecDSigCtxEnableSignatureTransform(d, wsse_sigalg(xmlSecTransformEcdsaSha256Id)) ||
+	    xmlSecDSigCtxEnableSignatureTransform(d, wsse_sigalg(xmlSecTransformEcdsaSha384Id))
 	    ? -1 : 0;
 }
 

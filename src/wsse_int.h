@@ -105,6 +105,8 @@ int		 wsse_sign_load(struct wsse_ctx *, char *err, size_t errlen);
 void		 wsse_sign_unload(struct wsse_ctx *);
 xmlSecKeyPtr	 wsse_key_from_evp(EVP_PKEY *);
 int		 wsse_c14n_register(void);
+int		 wsse_sigalg_register(void);
+xmlSecTransformId wsse_sigalg(xmlSecTransformId);
 int		 wsse_c14n_enable(xmlSecDSigCtxPtr);
 const char	*wsse_xmlsec_error(void);
 void		 wsse_xmlsec_error_reset(void);

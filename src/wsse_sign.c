@@ -286,8 +286,8 @@ sign_template(struct wsse_ctx *ctx, xmlNodePtr sig, char *reason, size_t rlen)
 	/* the hub's exclusive c14n (wsse_c14n.c) and what the template names */
 	if (wsse_c14n_enable(d) != 0 ||
 	    xmlSecDSigCtxEnableReferenceTransform(d, xmlSecTransformSha256Id) < 0 ||
-	    xmlSecDSigCtxEnableSignatureTransform(d, ctx->sign_ec ?
-	    xmlSecTransformEcdsaSha256Id : xmlSecTransformRsaSha256Id) < 0) {
+	    xmlSecDSigCtxEnableSignatureTransform(d, wsse_sigalg(ctx->sign_ec ?
+	    xmlSecTransformEcdsaSha256Id : xmlSecTransformRsaSha256Id)) < 0) {
 		xmlSecDSigCtxFinalize(d);
 		return wsse_refuse(reason, rlen, KP_INTERNAL, "xmlsec: %s",
 		    wsse_xmlsec_error());

@@ -805,6 +805,116 @@ test_algorithms(void)
 	    "exclusive c14n only");
 }
 
+/* msg parsed into *env, and the bytes of its ds:SignatureValue (at most
+ * 600) in raw; its SignatureValue element. */
+static xmlNodePtr
+signature_value(const char *msg, struct envelope **env, unsigned char *raw,
+    int *len)
+{
+	xmlNodePtr	 sv;
+	xmlChar		*text;
+	char		 reason[256], b64[900];
+	int		 i, j;
+
+	CU_ASSERT_EQUAL_FATAL(envelope_parse(msg, strlen(msg), &limits, env,
+	    reason, sizeof(reason)), KP_OK);
+	sv = xmlSecFindNode((*env)->header, BAD_CAST "SignatureValue",
+	    BAD_CAST DSNS);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(sv);
+	text = xmlNodeGetContent(sv);
+	for (i = j = 0; text[i] != '\0' && j < (int)sizeof(b64) - 1; i++)
+		if (text[i] > ' ')	/* base64 without the line breaks */
+			b64[j++] = (char)text[i];
+	b64[j] = '\0';
+	xmlFree(text);
+	*len = EVP_DecodeBlock(raw, (unsigned char *)b64, j);
+	while (j > 0 && b64[--j] == '=')
+		(*len)--;
+	return sv;
+}
+
+/* msg with the base64 text of its SignatureValue changed by fn; new. */
+static char *
+with_signature_value(const char *msg, void (*fn)(unsigned char *, int *))
+{
+	struct envelope	*env = NULL;
+	xmlNodePtr	 sv;
+	unsigned char	 raw[600];
+	char		 b64[900], *out;
+	int		 len;
+
+	sv = signature_value(msg, &env, raw, &len);
+	fn(raw, &len);
+	EVP_EncodeBlock((unsigned char *)b64, raw, len);
+	xmlNodeSetContent(sv, BAD_CAST b64);
+	out = dump(env->doc);
+	envelope_free(env);
+	return out;
+}
+
+static void
+flip_last_bit(unsigned char *raw, int *len)
+{
+	raw[*len - 1] ^= 1;
+}
+
+static void
+drop_last_byte(unsigned char *raw, int *len)
+{
+	(void)raw;
+	(*len)--;
+}
+
+static void
+add_zero_byte(unsigned char *raw, int *len)
+{
+	raw[(*len)++] = 0;
+}
+
+/* The signature methods (wsse_sigalg.c): every one accepted when right,
+ * a changed or misshapen value and a key of the other kind refused. */
+static void
+test_signature_methods(void)
+{
+	static const struct { const char *who, *alg; } ok[] = {
+		{ "rsa", "http://www.w3.org/2001/04/xmldsig-more#rsa-sha256" },
+		{ "rsa", "http://www.w3.org/2001/04/xmldsig-more#rsa-sha384" },
+		{ "rsa", "http://www.w3.org/2001/04/xmldsig-more#rsa-sha512" },
+		{ "ec256", "http://www.w3.org/2001/04/xmldsig-more#ecdsa-sha256" },
+		{ "ec256", "http://www.w3.org/2001/04/xmldsig-more#ecdsa-sha384" },
+		{ "ec384", "http://www.w3.org/2001/04/xmldsig-more#ecdsa-sha384" },
+	};
+	struct tmpl	 t = { NULL, NULL, NULL, NULL, NULL, 0, 0, 0 };
+	char		*msg, *bad;
+	size_t		 i;
+
+	for (i = 0; i < sizeof(ok) / sizeof(ok[0]); i++) {
+		t.who = ok[i].who;
+		t.sigalg = ok[i].alg;
+		msg = from_template(&t);
+		expect(ok[i].alg, msg, KP_OK, "");
+		bad = with_signature_value(msg, flip_last_bit);
+		expect("one bit of the value changed", bad, KP_INVALID_SIGNATURE,
+		    "does not match");
+		free(bad);
+		bad = with_signature_value(msg, drop_last_byte);
+		expect("a byte short", bad, KP_INVALID_SIGNATURE, "");
+		free(bad);
+		bad = with_signature_value(msg, add_zero_byte);
+		expect("a byte long", bad, KP_INVALID_SIGNATURE, "");
+		free(bad);
+		free(msg);
+	}
+	/* a key of the other kind than the method names */
+	t.nosign = 1;
+	t.who = "ec256";
+	t.sigalg = RSA256;
+	expect_tmpl("RSA-SHA256 named, an EC key", &t, KP_INVALID_SIGNATURE, "");
+	t.who = "rsa";
+	t.sigalg = "http://www.w3.org/2001/04/xmldsig-more#ecdsa-sha256";
+	expect_tmpl("ECDSA-SHA256 named, an RSA key", &t, KP_INVALID_SIGNATURE, "");
+}
+
 static void
 test_keys_and_certificates(void)
 {
@@ -930,25 +1040,13 @@ ecdsa_as_der(const char *msg, enum der_form form)
 {
 	struct envelope	*env = NULL;
 	xmlNodePtr	 sv;
-	xmlChar		*text;
-	unsigned char	 raw[160], *der = NULL, ber[200];
-	char		 reason[256], b64[300], *out;
+	unsigned char	 raw[600], *der = NULL, ber[200];
+	char		 b64[300], *out;
 	ECDSA_SIG	*sig = ECDSA_SIG_new();
-	int		 i, j, len, pad = 0, half, dlen, blen, rlen;
+	int		 len, half, dlen, blen, rlen;
 
-	CU_ASSERT_EQUAL_FATAL(envelope_parse(msg, strlen(msg), &limits, &env,
-	    reason, sizeof(reason)), KP_OK);
-	sv = xmlSecFindNode(env->header, BAD_CAST "SignatureValue", BAD_CAST DSNS);
-	CU_ASSERT_PTR_NOT_NULL_FATAL(sv);
-	text = xmlNodeGetContent(sv);
-	for (i = j = 0; text[i] != '\0' && j < (int)sizeof(b64) - 1; i++)
-		if (text[i] > ' ')	/* base64 without the line breaks */
-			b64[j++] = (char)text[i];
-	b64[j] = '\0';
-	xmlFree(text);
-	len = EVP_DecodeBlock(raw, (unsigned char *)b64, j);
-	pad = strchr(b64, '=') != NULL ? (int)strlen(strchr(b64, '=')) : 0;
-	half = (len - pad) / 2;
+	sv = signature_value(msg, &env, raw, &len);
+	half = len / 2;
 	CU_ASSERT_FATAL(half == 32 || half == 48);
 	ECDSA_SIG_set0(sig, BN_bin2bn(raw, half, NULL),
 	    BN_bin2bn(raw + half, half, NULL));
@@ -1558,6 +1656,8 @@ main(void)
 	CU_add_test(s, "Body or Timestamp not signed", test_coverage);
 	CU_add_test(s, "reference URIs and transforms", test_uris_and_transforms);
 	CU_add_test(s, "weak and foreign algorithms", test_algorithms);
+	CU_add_test(s, "signature methods: right, changed, misshapen",
+	    test_signature_methods);
 	CU_add_test(s, "keys and certificates", test_keys_and_certificates);
 	CU_add_test(s, "token references", test_token_reference);
 	CU_add_test(s, "timestamps", test_timestamps);
