@@ -733,7 +733,9 @@ directory_consult(struct directory *d, const char *ssin, const char *service,
  * statements as one text query (multi-statements; the values escaped for
  * the connection), the claim first. The claim is the same statement as
  * Q_MESSAGE_SEEN, committed on its own (autocommit) before the files are
- * read; when it fails the files are not read. The files' rows go where
+ * read; when it fails the files are not read. When the connection is lost
+ * after the claim's OK (a cluster node killed between the two), the files
+ * are read again on a new connection without claiming twice. The files' rows go where
  * dir_fetch(Q_PERSON_FILES) reads them. 0 with *fresh (1: new, 0: already
  * claimed and unexpired), or -1 with the error.
  */
@@ -753,6 +755,11 @@ dir_claim_files(struct directory *d, const char *sender,
 	unsigned long long	 affected = 0;
 	unsigned int		 e, i;
 	int			 n, attempt, conflicts = 0, reconnects = 0;
+	int			 claimed = 0;
+	static const char	 files_sql[] = "SELECT institution, quality, "
+	    "begin_date, end_date FROM person_file WHERE ssin = ";
+	static const char	 files_order[] = " ORDER BY institution, "
+	    "quality, begin_date";
 
 	for (i = 0; i < 4; i++)
 		if (strlen(in[i]) > 130) {
@@ -773,21 +780,32 @@ dir_claim_files(struct directory *d, const char *sender,
 		for (i = 0; i < 4; i++)
 			mysql_real_escape_string(d->db, esc[i], in[i],
 			    strlen(in[i]));
-		n = snprintf(q, sizeof(q), "INSERT INTO message_seen (sender, "
-		    "message_id, expires_at) VALUES ('%s', '%s', '%s') ON "
-		    "DUPLICATE KEY UPDATE expires_at = IF(expires_at < "
-		    "UTC_TIMESTAMP(6), VALUES(expires_at), expires_at); "
-		    "SELECT institution, quality, begin_date, end_date FROM "
-		    "person_file WHERE ssin = '%s' ORDER BY institution, "
-		    "quality, begin_date", esc[0], esc[1], esc[2], esc[3]);
+		if (!claimed)
+			n = snprintf(q, sizeof(q), "INSERT INTO message_seen "
+			    "(sender, message_id, expires_at) VALUES ('%s', '%s', "
+			    "'%s') ON DUPLICATE KEY UPDATE expires_at = "
+			    "IF(expires_at < UTC_TIMESTAMP(6), VALUES(expires_at), "
+			    "expires_at); %s'%s'%s", esc[0], esc[1], esc[2],
+			    files_sql, esc[3], files_order);
+		else
+			n = snprintf(q, sizeof(q), "%s'%s'%s", files_sql, esc[3],
+			    files_order);
 		if (n < 0 || (size_t)n >= sizeof(q)) {
 			snprintf(d->err, sizeof(d->err), "claim: query too long");
 			return -1;
 		}
 		if (mysql_real_query(d->db, q, (unsigned long)n) == 0) {
-			affected = mysql_affected_rows(d->db);
-			if (mysql_next_result(d->db) == 0 &&
-			    (res = mysql_store_result(d->db)) != NULL)
+			if (!claimed) {
+				/* the claim's OK came back: it is committed,
+				 * and a retry (the connection lost while the
+				 * files were read) reads the files alone - the
+				 * claim again would find itself: REPLAY */
+				affected = mysql_affected_rows(d->db);
+				claimed = 1;
+				if (mysql_next_result(d->db) == 0 &&
+				    (res = mysql_store_result(d->db)) != NULL)
+					break;
+			} else if ((res = mysql_store_result(d->db)) != NULL)
 				break;
 		}
 		e = mysql_errno(d->db);

@@ -1163,9 +1163,10 @@ hub_exchange(struct hub_worker *w, const struct server_request *req,
 static void
 hub_metrics(struct hub *h, struct server_reply *reply)
 {
-	char	buf[8192];
-	size_t	n = 0;
-	int	i;
+	char		buf[8192];
+	size_t		n = 0;
+	uint64_t	c14n_own, c14n_libxml2;
+	int		i;
 
 	n += (size_t)snprintf(buf + n, sizeof(buf) - n,
 	    "# HELP kruispunt_exchanges_total Exchanges answered.\n"
@@ -1193,13 +1194,21 @@ hub_metrics(struct hub *h, struct server_reply *reply)
 		    "kruispunt_exchange_phase_microseconds_total{phase=\"%s\"} "
 		    "%llu\n", hub_phase_names[i],
 		    atomic_load(&h->phase_us[i]));
+	wsse_c14n_counts(&c14n_own, &c14n_libxml2);
 	if (n < sizeof(buf))
 		snprintf(buf + n, sizeof(buf) - n,
 		    "# HELP kruispunt_message_ids_purged_total Expired "
 		    "MessageIds removed from message_seen by this node.\n"
 		    "# TYPE kruispunt_message_ids_purged_total counter\n"
-		    "kruispunt_message_ids_purged_total %lu\n",
-		    atomic_load(&h->purged));
+		    "kruispunt_message_ids_purged_total %lu\n"
+		    "# HELP kruispunt_canonicalisations_total Canonical forms "
+		    "signed or checked, by who wrote them (kruispunt's c14n, or "
+		    "libxml2's for what it leaves).\n"
+		    "# TYPE kruispunt_canonicalisations_total counter\n"
+		    "kruispunt_canonicalisations_total{by=\"kruispunt\"} %llu\n"
+		    "kruispunt_canonicalisations_total{by=\"libxml2\"} %llu\n",
+		    atomic_load(&h->purged), (unsigned long long)c14n_own,
+		    (unsigned long long)c14n_libxml2);
 	server_reply_text(reply, 200, "text/plain; version=0.0.4", buf);
 }
 
