@@ -22,6 +22,7 @@
  */
 #include "build-config.h"
 
+#include <limits.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -293,10 +294,21 @@ directory_error(const struct directory *d)
 	return d->err;
 }
 
-/* Run statement id, re-connecting once if the connection was lost. */
+/* What a try that failed without a server error number returns: neither
+ * retried nor a lost connection. */
+#define DIR_TRY_FAILED	UINT_MAX
+
+/*
+ * Run one try on a live connection until it succeeds: again after a Galera
+ * conflict (1213: another node wrote the same row first; the statement, a
+ * transaction of its own, runs again and sees it), up to 8 times; on a new
+ * connection once when it was lost (behind a balancer the next one may reach
+ * another cluster node: up to twice more, 200 ms apart, to open it). try
+ * returns 0, or the server's error number with d->err set.
+ */
 static int
-dir_exec_live(struct directory *d, enum dir_query_id id,
-    const char *const *params)
+dir_retry(struct directory *d, unsigned int (*try)(struct directory *, void *),
+    void *arg)
 {
 	struct timespec	nap = { 0, 200 * 1000000L };
 	unsigned int	e;
@@ -304,21 +316,14 @@ dir_exec_live(struct directory *d, enum dir_query_id id,
 
 	for (attempt = 0; attempt < 2; attempt++) {
 		if (d->db == NULL && dir_connect(d) == -1) {
-			/* the connection was lost just now: behind a balancer
-			 * the next try may reach another cluster node */
 			if (attempt == 0 || ++reconnects > 2)
 				return -1;
 			nanosleep(&nap, NULL);
 			attempt--;
 			continue;
 		}
-		if (db_query_exec(&d->q[id], params) == 0)
+		if ((e = try(d, arg)) == 0)
 			return 0;
-		e = db_query_errno(&d->q[id]);
-		snprintf(d->err, sizeof(d->err), "%s: %s (error %u)",
-		    dir_queries[id].name, db_query_error(&d->q[id]), e);
-		/* Galera: another node wrote the same row first (1213); the
-		 * statement, a transaction of its own, runs again and sees it */
 		if (db_error_is_retryable(e) && ++conflicts < 8) {
 			attempt--;
 			continue;
@@ -329,6 +334,35 @@ dir_exec_live(struct directory *d, enum dir_query_id id,
 		dir_disconnect(d);
 	}
 	return -1;
+}
+
+struct exec_try {
+	enum dir_query_id	 id;
+	const char *const	*params;
+};
+
+static unsigned int
+exec_try(struct directory *d, void *arg)
+{
+	struct exec_try	*x = arg;
+	unsigned int	 e;
+
+	if (db_query_exec(&d->q[x->id], x->params) == 0)
+		return 0;
+	e = db_query_errno(&d->q[x->id]);
+	snprintf(d->err, sizeof(d->err), "%s: %s (error %u)",
+	    dir_queries[x->id].name, db_query_error(&d->q[x->id]), e);
+	return e != 0 ? e : DIR_TRY_FAILED;
+}
+
+/* Run statement id, re-connecting once if the connection was lost. */
+static int
+dir_exec_live(struct directory *d, enum dir_query_id id,
+    const char *const *params)
+{
+	struct exec_try	x = { id, params };
+
+	return dir_retry(d, exec_try, &x);
 }
 
 static int64_t
@@ -695,25 +729,18 @@ directory_quality_sector(struct directory *d, const char *quality,
 	return rc;
 }
 
-/* Gather the facts of a consult; 0 or -1. Free with directory_consult_free. */
-int
-directory_consult(struct directory *d, const char *ssin, const char *service,
-    const char *quality, struct dir_consult *c)
+/* The rest of a consult's facts once the person's files were read (the
+ * rows ready for dir_fetch_files): the authorisations and the service's
+ * availability; 0, or -1 with c empty. */
+static int
+consult_rest(struct directory *d, const char *service, const char *quality,
+    struct dir_consult *c)
 {
-	const char *const	p1[] = { ssin };
 	const char *const	p2[] = { service, quality };
 	const char *const	p3[] = { service };
 	struct consult_facts	*f = &c->facts;
-	int			 rc;
 
-	memset(c, 0, sizeof(*c));
-	if ((rc = dir_lookup(d, Q_SERVICE, service)) == -1)
-		return -1;
-	f->service_known = rc == 1;
-	if (!f->service_known)
-		return 0;
-	if (dir_exec(d, Q_PERSON_FILES, p1) == -1 ||
-	    dir_fetch_files(d, &c->files, &f->nfiles) == -1 ||
+	if (dir_fetch_files(d, &c->files, &f->nfiles) == -1 ||
 	    dir_exec(d, Q_AUTHS_FOR, p2) == -1 ||
 	    dir_fetch_auths(d, Q_AUTHS_FOR, &c->auths, &f->nauths) == -1 ||
 	    dir_exec(d, Q_AVAILABILITY, p3) == -1 ||
@@ -727,7 +754,25 @@ directory_consult(struct directory *d, const char *ssin, const char *service,
 	return 0;
 }
 
-/* Free the facts of a consult. */
+/* Gather the facts of a consult; 0 or -1. Free with directory_consult_free. */
+int
+directory_consult(struct directory *d, const char *ssin, const char *service,
+    const char *quality, struct dir_consult *c)
+{
+	const char *const	p1[] = { ssin };
+	int			 rc;
+
+	memset(c, 0, sizeof(*c));
+	if ((rc = dir_lookup(d, Q_SERVICE, service)) == -1)
+		return -1;
+	c->facts.service_known = rc == 1;
+	if (!c->facts.service_known)
+		return 0;
+	if (dir_exec(d, Q_PERSON_FILES, p1) == -1)
+		return -1;
+	return consult_rest(d, service, quality, c);
+}
+
 /*
  * The MessageId claim and the person's files in one round trip: the two
  * statements as one text query (multi-statements; the values escaped for
@@ -735,108 +780,102 @@ directory_consult(struct directory *d, const char *ssin, const char *service,
  * Q_MESSAGE_SEEN, committed on its own (autocommit) before the files are
  * read; when it fails the files are not read. When the connection is lost
  * after the claim's OK (a cluster node killed between the two), the files
- * are read again on a new connection without claiming twice. The files' rows go where
- * dir_fetch(Q_PERSON_FILES) reads them. 0 with *fresh (1: new, 0: already
+ * are read again on a new connection without claiming twice. The files'
+ * rows go where dir_fetch(Q_PERSON_FILES) reads them. 0 with *fresh (1: new, 0: already
  * claimed and unexpired), or -1 with the error.
  */
+struct claim_try {
+	const char		*in[4];	/* sender, message_id, expires, ssin */
+	int			 claimed;
+	unsigned long long	 affected;
+	MYSQL_RES		*res;
+};
+
+static unsigned int
+claim_try(struct directory *d, void *arg)
+{
+	static const char	 files_sql[] = "SELECT institution, quality, "
+	    "begin_date, end_date FROM person_file WHERE ssin = ";
+	static const char	 files_order[] = " ORDER BY institution, "
+	    "quality, begin_date";
+	struct claim_try	*x = arg;
+	char			 esc[4][2 * 130 + 1], q[1600];
+	unsigned int		 e, i;
+	int			 n;
+
+	for (i = 0; i < 4; i++)
+		mysql_real_escape_string(d->db, esc[i], x->in[i],
+		    strlen(x->in[i]));
+	if (!x->claimed)
+		n = snprintf(q, sizeof(q), "INSERT INTO message_seen "
+		    "(sender, message_id, expires_at) VALUES ('%s', '%s', "
+		    "'%s') ON DUPLICATE KEY UPDATE expires_at = "
+		    "IF(expires_at < UTC_TIMESTAMP(6), VALUES(expires_at), "
+		    "expires_at); %s'%s'%s", esc[0], esc[1], esc[2],
+		    files_sql, esc[3], files_order);
+	else
+		n = snprintf(q, sizeof(q), "%s'%s'%s", files_sql, esc[3],
+		    files_order);
+	if (n < 0 || (size_t)n >= sizeof(q)) {
+		snprintf(d->err, sizeof(d->err), "claim: query too long");
+		return DIR_TRY_FAILED;
+	}
+	if (mysql_real_query(d->db, q, (unsigned long)n) == 0) {
+		if (!x->claimed) {
+			/* the claim's OK came back: it is committed, and a
+			 * retry (the connection lost while the files were
+			 * read) reads the files alone - the claim again would
+			 * find itself: REPLAY */
+			x->affected = mysql_affected_rows(d->db);
+			x->claimed = 1;
+			if (mysql_next_result(d->db) == 0 &&
+			    (x->res = mysql_store_result(d->db)) != NULL)
+				return 0;
+		} else if ((x->res = mysql_store_result(d->db)) != NULL)
+			return 0;
+	}
+	e = mysql_errno(d->db);
+	snprintf(d->err, sizeof(d->err), "%s: %s (error %u)",
+	    dir_queries[Q_MESSAGE_SEEN].name, mysql_error(d->db), e);
+	while (mysql_next_result(d->db) == 0)
+		;	/* nothing may stay unread on the connection */
+	return e != 0 ? e : DIR_TRY_FAILED;
+}
+
 static int
 dir_claim_files(struct directory *d, const char *sender,
     const char *message_id, const char *expires, const char *ssin,
     int *fresh)
 {
 	struct dir_cursor	*cur = &d->cursor[Q_PERSON_FILES];
-	struct timespec		 nap = { 0, 200 * 1000000L };
-	const char		*in[4] = { sender, message_id, expires, ssin };
-	char			 esc[4][2 * 130 + 1], q[1600];
+	struct claim_try	 x = { { sender, message_id, expires, ssin },
+				    0, 0, NULL };
 	const char		*cells[DB_MAX_COLS];
 	struct dircache_rows	*rows;
-	MYSQL_RES		*res = NULL;
 	MYSQL_ROW		 row;
-	unsigned long long	 affected = 0;
-	unsigned int		 e, i;
-	int			 n, attempt, conflicts = 0, reconnects = 0;
-	int			 claimed = 0;
-	static const char	 files_sql[] = "SELECT institution, quality, "
-	    "begin_date, end_date FROM person_file WHERE ssin = ";
-	static const char	 files_order[] = " ORDER BY institution, "
-	    "quality, begin_date";
+	unsigned int		 i;
 
 	for (i = 0; i < 4; i++)
-		if (strlen(in[i]) > 130) {
+		if (strlen(x.in[i]) > 130) {
 			snprintf(d->err, sizeof(d->err), "claim: a value is too "
 			    "long");
 			return -1;
 		}
 	dircache_rows_release(cur->rows);
 	memset(cur, 0, sizeof(*cur));
-	for (attempt = 0; attempt < 2; attempt++) {
-		if (d->db == NULL && dir_connect(d) == -1) {
-			if (attempt == 0 || ++reconnects > 2)
-				return -1;
-			nanosleep(&nap, NULL);
-			attempt--;
-			continue;
-		}
-		for (i = 0; i < 4; i++)
-			mysql_real_escape_string(d->db, esc[i], in[i],
-			    strlen(in[i]));
-		if (!claimed)
-			n = snprintf(q, sizeof(q), "INSERT INTO message_seen "
-			    "(sender, message_id, expires_at) VALUES ('%s', '%s', "
-			    "'%s') ON DUPLICATE KEY UPDATE expires_at = "
-			    "IF(expires_at < UTC_TIMESTAMP(6), VALUES(expires_at), "
-			    "expires_at); %s'%s'%s", esc[0], esc[1], esc[2],
-			    files_sql, esc[3], files_order);
-		else
-			n = snprintf(q, sizeof(q), "%s'%s'%s", files_sql, esc[3],
-			    files_order);
-		if (n < 0 || (size_t)n >= sizeof(q)) {
-			snprintf(d->err, sizeof(d->err), "claim: query too long");
-			return -1;
-		}
-		if (mysql_real_query(d->db, q, (unsigned long)n) == 0) {
-			if (!claimed) {
-				/* the claim's OK came back: it is committed,
-				 * and a retry (the connection lost while the
-				 * files were read) reads the files alone - the
-				 * claim again would find itself: REPLAY */
-				affected = mysql_affected_rows(d->db);
-				claimed = 1;
-				if (mysql_next_result(d->db) == 0 &&
-				    (res = mysql_store_result(d->db)) != NULL)
-					break;
-			} else if ((res = mysql_store_result(d->db)) != NULL)
-				break;
-		}
-		e = mysql_errno(d->db);
-		snprintf(d->err, sizeof(d->err), "%s: %s (error %u)",
-		    dir_queries[Q_MESSAGE_SEEN].name, mysql_error(d->db), e);
-		while (mysql_next_result(d->db) == 0)
-			;	/* nothing may stay unread on the connection */
-		/* as dir_exec_live: Galera's 1213 runs again, a lost
-		 * connection is opened again once */
-		if (db_error_is_retryable(e) && ++conflicts < 8) {
-			attempt--;
-			continue;
-		}
-		if (e != CR_SERVER_GONE_ERROR && e != CR_SERVER_LOST &&
-		    e != CR_CONNECTION_ERROR)
-			return -1;
-		dir_disconnect(d);
-	}
-	if (attempt == 2)
+	if (dir_retry(d, claim_try, &x) == -1)
 		return -1;
-	rows = dircache_rows_new(mysql_num_fields(res));
-	while ((row = mysql_fetch_row(res)) != NULL) {
-		for (i = 0; i < mysql_num_fields(res) && i < DB_MAX_COLS; i++)
+	rows = dircache_rows_new(mysql_num_fields(x.res));
+	while ((row = mysql_fetch_row(x.res)) != NULL) {
+		for (i = 0; i < mysql_num_fields(x.res) && i < DB_MAX_COLS; i++)
 			cells[i] = row[i];
 		dircache_rows_add(rows, cells);
 	}
-	mysql_free_result(res);
+	mysql_free_result(x.res);
 	while (mysql_next_result(d->db) == 0)
 		;
 	cur->rows = rows;	/* ours alone: never put in the cache */
-	*fresh = affected > 0;
+	*fresh = x.affected > 0;
 	return 0;
 }
 
@@ -852,9 +891,6 @@ directory_consult_claim(struct directory *d, const char *sender,
     const char *service, const char *quality, struct dir_consult *c,
     int *fresh)
 {
-	const char *const	p2[] = { service, quality };
-	const char *const	p3[] = { service };
-	struct consult_facts	*f = &c->facts;
 	int			 rc;
 
 	memset(c, 0, sizeof(*c));
@@ -869,25 +905,15 @@ directory_consult_claim(struct directory *d, const char *sender,
 		*fresh = rc;
 		return 0;
 	}
-	f->service_known = 1;
+	c->facts.service_known = 1;
 	if (dir_claim_files(d, sender, message_id, expires, ssin, fresh) == -1)
 		return -1;
 	if (!*fresh)
 		return 0;
-	if (dir_fetch_files(d, &c->files, &f->nfiles) == -1 ||
-	    dir_exec(d, Q_AUTHS_FOR, p2) == -1 ||
-	    dir_fetch_auths(d, Q_AUTHS_FOR, &c->auths, &f->nauths) == -1 ||
-	    dir_exec(d, Q_AVAILABILITY, p3) == -1 ||
-	    dir_fetch_avail(d, &c->avail, &f->navail) == -1) {
-		directory_consult_free(c);
-		return -1;
-	}
-	f->files = c->files;
-	f->auths = c->auths;
-	f->avail = c->avail;
-	return 0;
+	return consult_rest(d, service, quality, c);
 }
 
+/* Free the facts of a consult. */
 void
 directory_consult_free(struct dir_consult *c)
 {

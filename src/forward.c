@@ -32,6 +32,7 @@
 #include "soapH.h"
 
 #include "forward.h"
+#include "sockio.h"
 #include "xmalloc.h"
 
 #define FORWARD_MAX_CONNS	64
@@ -76,23 +77,18 @@ forward_now_us(void)
 static int
 forward_arm(struct forward_conn *c, SOAP_SOCKET sk, int ms)
 {
-	struct timeval	tv;
-
-	if (ms < 1)
-		ms = 1;
-	tv.tv_sec = ms / 1000;
-	tv.tv_usec = (ms % 1000) * 1000;
-	if (setsockopt(sk, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv)) == -1 ||
-	    setsockopt(sk, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv)) == -1)
+	if (sockio_timeouts(sk, ms, ms) == -1)
 		return -1;
-	c->armed_ms = ms;
+	c->armed_ms = ms < 1 ? 1 : ms;
 	return 0;
 }
 
-/* Before a wait: 0, or -1 (errno ETIMEDOUT) when the deadline passed. */
+/* Before a wait (a sockio_before_fn, arg the connection): 0, or -1
+ * (errno ETIMEDOUT) when the deadline passed. */
 static int
-forward_left(struct forward_conn *c, SOAP_SOCKET sk)
+forward_left(void *arg, int sk)
 {
+	struct forward_conn *c = arg;
 	int64_t	left = c->deadline_us - forward_now_us();
 
 	if (left <= 0) {
@@ -112,14 +108,12 @@ forward_open(struct soap *soap, const char *endpoint, const char *host,
 {
 	struct forward_conn	*c = soap->user;
 	SOAP_SOCKET		 sk = c->fopen(soap, endpoint, host, port);
-	int			 fl;
 
 	if (!soap_valid_socket(sk))
 		return sk;
-	if ((fl = fcntl(sk, F_GETFL)) == -1 ||
-	    fcntl(sk, F_SETFL, fl & ~O_NONBLOCK) == -1 ||
-	    forward_arm(c, sk, c->timeout_ms) == -1 ||
-	    forward_left(c, sk) == -1) {
+	if (sockio_blocking(sk, c->timeout_ms, c->timeout_ms) == -1 ||
+	    (c->armed_ms = c->timeout_ms < 1 ? 1 : c->timeout_ms,
+	    forward_left(c, sk) == -1)) {
 		soap->errnum = errno;
 		soap->error = SOAP_TCP_ERROR;
 		soap->fclosesocket(soap, sk);
@@ -131,43 +125,13 @@ forward_open(struct soap *soap, const char *endpoint, const char *host,
 static size_t
 forward_recv_plain(struct soap *soap, char *buf, size_t len)
 {
-	struct forward_conn	*c = soap->user;
-	ssize_t			 n;
-
-	do {
-		if (forward_left(c, soap->socket) == -1) {
-			soap->errnum = errno;
-			return 0;
-		}
-	} while ((n = recv(soap->socket, buf, len, 0)) == -1 && errno == EINTR);
-	if (n >= 0)
-		return (size_t)n;
-	soap->errnum = errno;	/* EAGAIN: the timeout passed */
-	return 0;
+	return sockio_recv(soap, buf, len, forward_left, soap->user);
 }
 
 static int
 forward_send_plain(struct soap *soap, const char *buf, size_t len)
 {
-	struct forward_conn	*c = soap->user;
-	ssize_t			 n;
-
-	while (len > 0) {
-		if (forward_left(c, soap->socket) == -1) {
-			soap->errnum = errno;
-			return SOAP_EOF;
-		}
-		if ((n = send(soap->socket, buf, len, MSG_NOSIGNAL)) > 0) {
-			buf += n;
-			len -= (size_t)n;
-		} else if (n == -1 && errno == EINTR)
-			continue;
-		else {
-			soap->errnum = n == -1 ? errno : EPIPE;
-			return SOAP_EOF;
-		}
-	}
-	return SOAP_OK;
+	return sockio_send(soap, buf, len, forward_left, soap->user);
 }
 
 struct forward {

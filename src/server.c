@@ -48,6 +48,7 @@
 #include "config.h"
 #include "log.h"
 #include "server.h"
+#include "sockio.h"
 #include "xmalloc.h"
 
 struct conn {
@@ -259,40 +260,13 @@ conn_recv(struct soap *soap, char *buf, size_t len)
 static size_t
 conn_recv_plain(struct soap *soap, char *buf, size_t len)
 {
-	ssize_t	n;
-
-	while ((n = recv(soap->socket, buf, len, 0)) == -1 && errno == EINTR)
-		;
-	if (n >= 0)
-		return (size_t)n;
-	soap->errnum = errno;	/* EAGAIN: read_timeout passed */
-	return 0;
+	return sockio_recv(soap, buf, len, NULL, NULL);
 }
 
 static int
 conn_send_plain(struct soap *soap, const char *buf, size_t len)
 {
-	ssize_t	n;
-
-	while (len > 0) {
-		if ((n = send(soap->socket, buf, len, MSG_NOSIGNAL)) > 0) {
-			buf += n;
-			len -= (size_t)n;
-		} else if (n == -1 && errno == EINTR)
-			continue;
-		else {
-			soap->errnum = n == -1 ? errno : EPIPE;
-			return SOAP_EOF;	/* EAGAIN: send_timeout passed */
-		}
-	}
-	return SOAP_OK;
-}
-
-static void
-ms_timeval(int ms, struct timeval *tv)
-{
-	tv->tv_sec = ms / 1000;
-	tv->tv_usec = (ms % 1000) * 1000;
+	return sockio_send(soap, buf, len, NULL, NULL);
 }
 
 /* A plain connection: blocking, kernel timeouts, our send and receive;
@@ -301,17 +275,9 @@ static int
 conn_plain(struct conn *c)
 {
 	struct soap	*soap = c->soap;
-	struct timeval	 rcv, snd;
-	int		 fl;
 
-	ms_timeval(c->srv->opt.read_timeout_ms, &rcv);
-	ms_timeval(c->srv->opt.send_timeout_ms, &snd);
-	if ((fl = fcntl(soap->socket, F_GETFL)) == -1 ||
-	    setsockopt(soap->socket, SOL_SOCKET, SO_RCVTIMEO, &rcv,
-	    sizeof(rcv)) == -1 ||
-	    setsockopt(soap->socket, SOL_SOCKET, SO_SNDTIMEO, &snd,
-	    sizeof(snd)) == -1 ||
-	    fcntl(soap->socket, F_SETFL, fl & ~O_NONBLOCK) == -1)
+	if (sockio_blocking(soap->socket, c->srv->opt.read_timeout_ms,
+	    c->srv->opt.send_timeout_ms) == -1)
 		return -1;
 	soap->recv_timeout = 0;
 	soap->send_timeout = 0;

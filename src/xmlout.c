@@ -339,28 +339,19 @@ struct c14n {
 	const xmlChar	*const *incl;	/* InclusiveNamespaces prefixes */
 };
 
-/* Bytes of a URI that can need no escaping and no parse to be known as
- * part of an absolute URI (RFC 3986 unreserved, '/' and ':'). */
-static const unsigned char uri_plain[256] = {
-	['-'] = 1, ['.'] = 1, ['_'] = 1, ['~'] = 1, ['/'] = 1, [':'] = 1,
-	['0'] = 1, ['1'] = 1, ['2'] = 1, ['3'] = 1, ['4'] = 1, ['5'] = 1,
-	['6'] = 1, ['7'] = 1, ['8'] = 1, ['9'] = 1,
-	['A'] = 1, ['B'] = 1, ['C'] = 1, ['D'] = 1, ['E'] = 1, ['F'] = 1,
-	['G'] = 1, ['H'] = 1, ['I'] = 1, ['J'] = 1, ['K'] = 1, ['L'] = 1,
-	['M'] = 1, ['N'] = 1, ['O'] = 1, ['P'] = 1, ['Q'] = 1, ['R'] = 1,
-	['S'] = 1, ['T'] = 1, ['U'] = 1, ['V'] = 1, ['W'] = 1, ['X'] = 1,
-	['Y'] = 1, ['Z'] = 1,
-	['a'] = 1, ['b'] = 1, ['c'] = 1, ['d'] = 1, ['e'] = 1, ['f'] = 1,
-	['g'] = 1, ['h'] = 1, ['i'] = 1, ['j'] = 1, ['k'] = 1, ['l'] = 1,
-	['m'] = 1, ['n'] = 1, ['o'] = 1, ['p'] = 1, ['q'] = 1, ['r'] = 1,
-	['s'] = 1, ['t'] = 1, ['u'] = 1, ['v'] = 1, ['w'] = 1, ['x'] = 1,
-	['y'] = 1, ['z'] = 1,
-};
-
 static int
 is_alpha(xmlChar c)
 {
 	return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z');
+}
+
+/* A byte of a URI that can need no escaping and no parse to be known as
+ * part of an absolute URI (RFC 3986 unreserved, '/' and ':'). */
+static int
+uri_plain(xmlChar c)
+{
+	return is_alpha(c) || (c >= '0' && c <= '9') ||
+	    (c != '\0' && strchr("-._~/:", c) != NULL);
 }
 
 /*
@@ -389,7 +380,7 @@ ns_name_ok(const xmlChar *href)
 			const xmlChar *rest = ++p;
 			int hier = rest[0] == '/' && rest[1] == '/';
 
-			for (; uri_plain[*p] && !(hier && *p == ':'); p++)
+			for (; uri_plain(*p) && !(hier && *p == ':'); p++)
 				;
 			if (*p == '\0')
 				return 1;

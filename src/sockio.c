@@ -1,0 +1,91 @@
+/*
+ * kruispunt - blocking send and receive on plain gSOAP connections (see
+ * sockio.h).
+ *
+ * Copyright (C) 2026 the kruispunt authors
+ * SPDX-License-Identifier: GPL-2.0-or-later
+ */
+#include "build-config.h"
+
+#include <sys/socket.h>
+#include <sys/time.h>
+
+#include <errno.h>
+#include <fcntl.h>
+
+#include "soapH.h"
+
+#include "sockio.h"
+
+static void
+ms_timeval(int ms, struct timeval *tv)
+{
+	if (ms < 1)
+		ms = 1;
+	tv->tv_sec = ms / 1000;
+	tv->tv_usec = (ms % 1000) * 1000;
+}
+
+int
+sockio_timeouts(int fd, int rcv_ms, int snd_ms)
+{
+	struct timeval	rcv, snd;
+
+	ms_timeval(rcv_ms, &rcv);
+	ms_timeval(snd_ms, &snd);
+	return setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &rcv, sizeof(rcv)) ==
+	    -1 || setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &snd, sizeof(snd)) ==
+	    -1 ? -1 : 0;
+}
+
+int
+sockio_blocking(int fd, int rcv_ms, int snd_ms)
+{
+	int	fl;
+
+	return (fl = fcntl(fd, F_GETFL)) == -1 ||
+	    sockio_timeouts(fd, rcv_ms, snd_ms) == -1 ||
+	    fcntl(fd, F_SETFL, fl & ~O_NONBLOCK) == -1 ? -1 : 0;
+}
+
+size_t
+sockio_recv(struct soap *soap, char *buf, size_t len, sockio_before_fn before,
+    void *arg)
+{
+	ssize_t	n;
+
+	do {
+		if (before != NULL && before(arg, soap->socket) == -1) {
+			soap->errnum = errno;
+			return 0;
+		}
+	} while ((n = recv(soap->socket, buf, len, 0)) == -1 && errno == EINTR);
+	if (n >= 0)
+		return (size_t)n;
+	soap->errnum = errno;	/* EAGAIN: the timeout passed */
+	return 0;
+}
+
+int
+sockio_send(struct soap *soap, const char *buf, size_t len,
+    sockio_before_fn before, void *arg)
+{
+	ssize_t	n;
+
+	while (len > 0) {
+		if (before != NULL && before(arg, soap->socket) == -1) {
+			soap->errnum = errno;
+			return SOAP_EOF;
+		}
+		if ((n = send(soap->socket, buf, len, MSG_NOSIGNAL)) > 0) {
+			buf += n;
+			len -= (size_t)n;
+		} else if (n == -1 && errno == EINTR)
+			continue;
+		else {
+			soap->errnum = n == -1 ? errno : EPIPE;
+			return SOAP_EOF;	/* EAGAIN: the timeout passed */
+		}
+	}
+	return SOAP_OK;
+}
