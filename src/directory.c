@@ -144,6 +144,7 @@ struct directory {
 	struct db_query		 q[Q_COUNT];
 	struct dircache		*cache;	/* NULL: no caching */
 	struct dir_cursor	 cursor[Q_COUNT];
+	int			 lost;	/* the last dir_retry() lost a connection */
 	char			 err[512];
 };
 
@@ -314,6 +315,7 @@ dir_retry(struct directory *d, unsigned int (*try)(struct directory *, void *),
 	unsigned int	e;
 	int		attempt, conflicts = 0, reconnects = 0;
 
+	d->lost = 0;
 	for (attempt = 0; attempt < 2; attempt++) {
 		if (d->db == NULL && dir_connect(d) == -1) {
 			if (attempt == 0 || ++reconnects > 2)
@@ -331,6 +333,7 @@ dir_retry(struct directory *d, unsigned int (*try)(struct directory *, void *),
 		if (e != CR_SERVER_GONE_ERROR && e != CR_SERVER_LOST &&
 		    e != CR_CONNECTION_ERROR)
 			return -1;
+		d->lost = 1;
 		dir_disconnect(d);
 	}
 	return -1;
@@ -784,6 +787,44 @@ directory_consult(struct directory *d, const char *ssin, const char *service,
  * rows go where dir_fetch(Q_PERSON_FILES) reads them. 0 with *fresh (1: new, 0: already
  * claimed and unexpired), or -1 with the error.
  */
+/*
+ * After a claim that found the MessageId taken on a connection opened again
+ * (the first one lost while the claim was on its way): 1 when the row is
+ * this exchange's own, written by the try whose answer was lost (on a
+ * Galera cluster the node may commit and replicate and die before it
+ * answers), 0 when another exchange holds it, -1 on error. The row's
+ * expiry, computed from this exchange's arrival to the microsecond, tells.
+ */
+static int
+claim_mine(struct directory *d, const char *sender, const char *message_id,
+    const char *expires)
+{
+	const char	*in[3] = { sender, message_id, expires };
+	char		 esc[3][2 * 130 + 1], q[1024];
+	MYSQL_RES	*res;
+	int		 n, mine;
+	size_t		 i;
+
+	for (i = 0; i < 3; i++) {
+		if (strlen(in[i]) > 130)
+			return -1;
+		mysql_real_escape_string(d->db, esc[i], in[i], strlen(in[i]));
+	}
+	n = snprintf(q, sizeof(q), "SELECT 1 FROM message_seen WHERE sender = "
+	    "'%s' AND message_id = '%s' AND expires_at = '%s'", esc[0], esc[1],
+	    esc[2]);
+	if (n < 0 || (size_t)n >= sizeof(q) || d->db == NULL ||
+	    mysql_real_query(d->db, q, (unsigned long)n) != 0 ||
+	    (res = mysql_store_result(d->db)) == NULL) {
+		snprintf(d->err, sizeof(d->err), "claim: reading it back: %s",
+		    d->db != NULL ? mysql_error(d->db) : "no connection");
+		return -1;
+	}
+	mine = mysql_num_rows(res) > 0;
+	mysql_free_result(res);
+	return mine;
+}
+
 struct claim_try {
 	const char		*in[4];	/* sender, message_id, expires, ssin */
 	int			 claimed;
@@ -876,6 +917,11 @@ dir_claim_files(struct directory *d, const char *sender,
 		;
 	cur->rows = rows;	/* ours alone: never put in the cache */
 	*fresh = x.affected > 0;
+	if (!*fresh && d->lost &&
+	    (*fresh = claim_mine(d, sender, message_id, expires)) == -1) {
+		*fresh = 0;
+		return -1;
+	}
 	return 0;
 }
 
@@ -1077,7 +1123,9 @@ directory_list(struct directory *d, const char *ssin, const char *institution,
 /*
  * Remember sender's MessageId until expires ("YYYY-MM-DD HH:MM:SS.ffffff",
  * UTC): 1 new (or an expired one reused), 0 already seen, -1 error. Shared
- * by every hub node through the database (the primary key decides).
+ * by every hub node through the database (the primary key decides). A
+ * claim retried on a new connection that finds the MessageId taken asks
+ * whether the row is its own (claim_mine()).
  */
 int
 directory_message_seen(struct directory *d, const char *sender,
@@ -1088,6 +1136,8 @@ directory_message_seen(struct directory *d, const char *sender,
 
 	if (dir_write(d, Q_MESSAGE_SEEN, p, &n) == -1)
 		return -1;
+	if (n == 0 && d->lost)
+		return claim_mine(d, sender, message_id, expires);
 	return n > 0 ? 1 : 0;
 }
 

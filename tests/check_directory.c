@@ -276,11 +276,14 @@ test_purge_seen(void)
 }
 
 static void test_reconnect(void);
+static void kill_directory_connection(void);
+static void fill(const char *);
 
 /* The claim and the files in one round trip: the files as
  * directory_consult reads them, the claim as directory_message_seen makes
- * it (a MessageId with quotes and a backslash stays one value), and the
- * claim survives a lost connection. */
+ * it (a MessageId with quotes and a backslash stays one value), the
+ * claim survives a lost connection, and a claim whose answer was lost is
+ * told from a replay. */
 static void
 test_consult_claim(void)
 {
@@ -337,6 +340,35 @@ test_consult_claim(void)
 	CU_ASSERT_EQUAL(fresh, 1);
 	CU_ASSERT_EQUAL(b.facts.nfiles, nfiles);
 	directory_consult_free(&b);
+	/* the connection lost with the claim on its way, the row written (a
+	 * cluster node that committed and died before answering): the retry
+	 * on a new connection finds the row - this exchange's own (its
+	 * expiry) is fresh, another's is a replay */
+	fill("INSERT INTO message_seen (sender, message_id, expires_at) VALUES "
+	    "('" FUND2 "', 'claim-4', '2099-01-01 00:00:00.123456'), "
+	    "('" FUND2 "', 'claim-5', '2099-01-01 00:00:00.999999')");
+	kill_directory_connection();
+	CU_ASSERT_EQUAL(directory_consult_claim(dir, FUND2, "claim-4",
+	    "2099-01-01 00:00:00.123456", "78031914571", "WAGES", "INSURED",
+	    &b, &fresh), 0);
+	CU_ASSERT_EQUAL(fresh, 1);
+	CU_ASSERT_EQUAL(b.facts.nfiles, nfiles);
+	directory_consult_free(&b);
+	kill_directory_connection();
+	CU_ASSERT_EQUAL(directory_consult_claim(dir, FUND2, "claim-5",
+	    "2099-01-01 00:00:00.123456", "78031914571", "WAGES", "INSURED",
+	    &b, &fresh), 0);
+	CU_ASSERT_EQUAL(fresh, 0);
+	directory_consult_free(&b);
+	kill_directory_connection();
+	CU_ASSERT_EQUAL(directory_message_seen(dir, FUND2, "claim-4",
+	    "2099-01-01 00:00:00.123456"), 1);
+	kill_directory_connection();
+	CU_ASSERT_EQUAL(directory_message_seen(dir, FUND2, "claim-5",
+	    "2099-01-01 00:00:00.123456"), 0);
+	/* without a lost connection, one's own expiry is no excuse */
+	CU_ASSERT_EQUAL(directory_message_seen(dir, FUND2, "claim-4",
+	    "2099-01-01 00:00:00.123456"), 0);
 }
 
 /* A certificate of the test PKI (tests/make-pki), or NULL. */
@@ -456,27 +488,35 @@ test_certlookup(void)
 	free(opath);
 }
 
+/* Kill the directory's connection from another one (the next statement on
+ * it fails as if the server had gone). */
+static void
+kill_directory_connection(void)
+{
+	MYSQL_RES	*res;
+	MYSQL_ROW	 row;
+	char		 q[64];
+
+	CU_ASSERT_EQUAL_FATAL(mysql_query(db, "SELECT ID FROM "
+	    "information_schema.PROCESSLIST WHERE ID <> CONNECTION_ID() AND "
+	    "DB IS NOT NULL"), 0);
+	res = mysql_store_result(db);
+	while ((row = mysql_fetch_row(res)) != NULL) {
+		snprintf(q, sizeof(q), "KILL CONNECTION %s", row[0]);
+		mysql_query(db, q);
+	}
+	mysql_free_result(res);
+}
+
 static void
 test_reconnect(void)
 {
 	struct dir_institution	inst;
-	char			q[64];
 
 	/* kill our own directory connection from another one: the next
 	 * lookup re-connects and succeeds */
 	CU_ASSERT_EQUAL_FATAL(directory_institution(dir, FUND1, &inst), 1);
-	CU_ASSERT_EQUAL_FATAL(mysql_query(db, "SELECT ID FROM "
-	    "information_schema.PROCESSLIST WHERE ID <> CONNECTION_ID() AND "
-	    "DB IS NOT NULL"), 0);
-	{
-		MYSQL_RES *res = mysql_store_result(db);
-		MYSQL_ROW row;
-		while ((row = mysql_fetch_row(res)) != NULL) {
-			snprintf(q, sizeof(q), "KILL CONNECTION %s", row[0]);
-			mysql_query(db, q);
-		}
-		mysql_free_result(res);
-	}
+	kill_directory_connection();
 	CU_ASSERT_EQUAL(directory_institution(dir, FUND1, &inst), 1);
 }
 
