@@ -49,6 +49,7 @@ struct forward_conn {
 	int		 timeout_ms;	/* the whole call */
 	int		 armed_ms;	/* the socket's SO_RCVTIMEO/SO_SNDTIMEO */
 	int64_t		 deadline_us;	/* of the call in progress */
+	struct sockio_out out;		/* a request held for one send() */
 };
 
 /*
@@ -131,7 +132,22 @@ forward_recv_plain(struct soap *soap, char *buf, size_t len)
 static int
 forward_send_plain(struct soap *soap, const char *buf, size_t len)
 {
-	return sockio_send(soap, buf, len, forward_left, soap->user);
+	struct forward_conn	*c = soap->user;
+
+	return sockio_send_out(&c->out, soap, buf, len, forward_left, c);
+}
+
+/*
+ * gSOAP's check of a kept-alive connection before it is used again, which
+ * costs a select() per call: skipped on plain connections. A connection
+ * the institution closed meanwhile fails before any byte of an answer
+ * comes, and forward_call then tries once more on a new one.
+ */
+static int
+forward_poll_none(struct soap *soap)
+{
+	(void)soap;
+	return SOAP_OK;
 }
 
 struct forward {
@@ -159,6 +175,7 @@ conn_close(struct forward_conn *c)
 	soap_end(c->soap);
 	soap_free(c->soap);
 	c->soap = NULL;
+	sockio_out_free(&c->out);
 }
 
 /* Close every connection and free the client. */
@@ -209,6 +226,8 @@ forward_conn(struct forward *f, const char *endpoint, char *err, size_t errlen)
 		conn_close(&f->conns[0]);
 		memmove(&f->conns[0], &f->conns[1],
 		    (FORWARD_MAX_CONNS - 1) * sizeof(f->conns[0]));
+		for (i = 0; i < FORWARD_MAX_CONNS - 1; i++)
+			f->conns[i].soap->user = &f->conns[i];	/* moved */
 		c = &f->conns[FORWARD_MAX_CONNS - 1];
 	}
 	memset(c, 0, sizeof(*c));
@@ -251,6 +270,7 @@ forward_conn(struct forward *f, const char *endpoint, char *err, size_t errlen)
 		soap->fopen = forward_open;
 		c->frecv = forward_recv_plain;
 		soap->fsend = forward_send_plain;
+		soap->fpoll = forward_poll_none;
 	}
 	return c;
 }
@@ -266,6 +286,16 @@ forward_error(struct soap *soap, char *err, size_t errlen)
 		snprintf(err, errlen, "%s (gSOAP error %d)", s, soap->error);
 	else
 		snprintf(err, errlen, "gSOAP error %d", soap->error);
+}
+
+/* Send what the request left held; SOAP_OK, or SOAP_EOF as gSOAP's send. */
+static int
+forward_flush(struct forward_conn *c)
+{
+	if (sockio_flush(&c->out, c->soap, forward_left, c) == SOAP_OK)
+		return SOAP_OK;
+	c->soap->error = SOAP_EOF;
+	return SOAP_EOF;
 }
 
 /*
@@ -311,9 +341,13 @@ forward_call(struct forward *f, const char *endpoint, const char *action,
 		c->too_large = 0;
 		soap->http_content = ctype;
 		soap->length = len;
+		c->out.hold = c->timeout_ms > 0;	/* plain: one send() */
 		if (soap_POST(soap, endpoint, soap_version == 12 ? NULL : action,
 		    ctype) != SOAP_OK || soap_send_raw(soap, body, len) !=
-		    SOAP_OK || soap_end_send(soap) != SOAP_OK) {
+		    SOAP_OK || soap_end_send(soap) != SOAP_OK ||
+		    forward_flush(c) != SOAP_OK) {
+			c->out.hold = 0;
+			c->out.len = 0;
 			/* a kept-alive connection the peer closed: once more */
 			if (attempt == 0 && reused && soap->error == SOAP_EOF &&
 			    c->received == 0) {

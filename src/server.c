@@ -58,6 +58,8 @@ struct conn {
 	size_t		 received;	/* bytes of this request so far */
 	int		 too_large;
 	size_t		(*frecv)(struct soap *, char *, size_t);
+	int		 plain;		/* our send and receive (conn_plain) */
+	struct sockio_out out;		/* an answer held for one send() */
 	struct conn	*next, *prev;
 	pthread_t	 thread;
 	X509		*peer_cert;
@@ -132,17 +134,26 @@ server_reply_text(struct server_reply *r, int status, const char *content_type,
 	r->body = xstrndup(text, r->len);
 }
 
+/* Send a reply; on a plain connection its header and body leave with one
+ * send(). */
 static int
-conn_send(struct soap *soap, const struct server_reply *r)
+conn_send(struct conn *c, const struct server_reply *r)
 {
+	struct soap	*soap = c->soap;
+	int		 rc;
+
 	soap->http_content = r->content_type != NULL ? r->content_type :
 	    "text/plain; charset=utf-8";
 	soap->length = r->len;
-	if (soap_response(soap, SOAP_FILE + (r->status == 200 ? 0 : r->status)) ||
+	c->out.hold = c->plain;
+	rc = soap_response(soap, SOAP_FILE + (r->status == 200 ? 0 : r->status)) ||
 	    soap_send_raw(soap, r->body != NULL ? r->body : "", r->len) ||
-	    soap_end_send(soap))
-		return -1;
-	return 0;
+	    soap_end_send(soap) ? -1 : 0;
+	if (c->plain && sockio_flush(&c->out, soap, NULL, NULL) != SOAP_OK) {
+		soap->error = SOAP_EOF;
+		rc = -1;
+	}
+	return rc;
 }
 
 static void
@@ -180,7 +191,7 @@ conn_get(struct soap *soap)
 
 	soap_end_recv(soap);
 	conn_handle(c, "GET", NULL, 0, &reply);
-	if (conn_send(soap, &reply) == -1) {
+	if (conn_send(c, &reply) == -1) {
 		free(reply.body);
 		return soap->error;
 	}
@@ -202,7 +213,7 @@ conn_refuse(struct conn *c, int status, const char *text)
 		c->srv->ops.refused(c->srv->ops.arg, &req, status);
 	server_reply_text(&reply, status, "text/plain; charset=utf-8", text);
 	c->soap->keep_alive = 0;
-	conn_send(c->soap, &reply);
+	conn_send(c, &reply);
 	free(reply.body);
 }
 
@@ -266,7 +277,9 @@ conn_recv_plain(struct soap *soap, char *buf, size_t len)
 static int
 conn_send_plain(struct soap *soap, const char *buf, size_t len)
 {
-	return sockio_send(soap, buf, len, NULL, NULL);
+	struct conn	*c = soap->user;
+
+	return sockio_send_out(&c->out, soap, buf, len, NULL, NULL);
 }
 
 /* A plain connection: blocking, kernel timeouts, our send and receive;
@@ -283,6 +296,7 @@ conn_plain(struct conn *c)
 	soap->send_timeout = 0;
 	c->frecv = conn_recv_plain;
 	soap->fsend = conn_send_plain;
+	c->plain = 1;
 	return 0;
 }
 
@@ -328,7 +342,7 @@ conn_serve(struct conn *c)
 			break;
 		memset(&reply, 0, sizeof(reply));
 		conn_handle(c, "POST", body, len, &reply);
-		if (conn_send(soap, &reply) == -1) {
+		if (conn_send(c, &reply) == -1) {
 			free(reply.body);
 			break;
 		}
@@ -371,6 +385,7 @@ conn_thread(void *arg)
 	soap_destroy(c->soap);
 	soap_end(c->soap);
 	soap_free(c->soap);
+	sockio_out_free(&c->out);
 
 	pthread_mutex_lock(&s->mtx);
 	if (c->prev != NULL)

@@ -12,10 +12,16 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <stdlib.h>
+#include <string.h>
 
 #include "soapH.h"
 
 #include "sockio.h"
+#include "xmalloc.h"
+
+/* A held buffer larger than this is not kept for the next message. */
+#define SOCKIO_KEEP	(256 * 1024)
 
 static void
 ms_timeval(int ms, struct timeval *tv)
@@ -88,4 +94,48 @@ sockio_send(struct soap *soap, const char *buf, size_t len,
 		}
 	}
 	return SOAP_OK;
+}
+
+int
+sockio_send_out(struct sockio_out *o, struct soap *soap, const char *buf,
+    size_t len, sockio_before_fn before, void *arg)
+{
+	if (!o->hold)
+		return sockio_send(soap, buf, len, before, arg);
+	if (len > o->cap - o->len) {
+		size_t	cap = o->cap > 0 ? o->cap : 8192;
+
+		while (len > cap - o->len)
+			cap *= 2;
+		o->buf = xreallocarray(o->buf, cap, 1);
+		o->cap = cap;
+	}
+	memcpy(o->buf + o->len, buf, len);
+	o->len += len;
+	return SOAP_OK;
+}
+
+int
+sockio_flush(struct sockio_out *o, struct soap *soap, sockio_before_fn before,
+    void *arg)
+{
+	int	rc = SOAP_OK;
+
+	o->hold = 0;
+	if (o->len > 0)
+		rc = sockio_send(soap, o->buf, o->len, before, arg);
+	o->len = 0;
+	if (o->cap > SOCKIO_KEEP)
+		sockio_out_free(o);
+	return rc;
+}
+
+void
+sockio_out_free(struct sockio_out *o)
+{
+	free(o->buf);
+	o->buf = NULL;
+	o->len = 0;
+	o->cap = 0;
+	o->hold = 0;
 }

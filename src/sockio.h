@@ -33,4 +33,24 @@ size_t	sockio_recv(struct soap *, char *, size_t, sockio_before_fn, void *);
 int	sockio_send(struct soap *, const char *, size_t, sockio_before_fn,
 	    void *);
 
+/*
+ * Output held back: gSOAP writes an HTTP message's header and its body
+ * with separate fsend calls, two send()s that make the peer wake up and
+ * recv() twice. With hold set, sockio_send_out keeps what it is given, and
+ * sockio_flush sends it all with one send() (SOAP_OK, or SOAP_EOF as
+ * sockio_send) and clears hold. Without hold it is sockio_send.
+ */
+struct sockio_out {
+	char	*buf;
+	size_t	 len;
+	size_t	 cap;
+	int	 hold;
+};
+
+int	sockio_send_out(struct sockio_out *, struct soap *, const char *,
+	    size_t, sockio_before_fn, void *);
+int	sockio_flush(struct sockio_out *, struct soap *, sockio_before_fn,
+	    void *);
+void	sockio_out_free(struct sockio_out *);
+
 #endif

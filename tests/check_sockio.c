@@ -1,0 +1,185 @@
+/*
+ * kruispunt tests - sockio: held output leaves with one send(), unheld
+ * output with one send() per call, and a large held buffer is not kept.
+ * An AF_UNIX SOCK_SEQPACKET pair keeps the boundaries of each send(), so
+ * the peer counts them.
+ *
+ * Copyright (C) 2026 the kruispunt authors
+ * SPDX-License-Identifier: GPL-2.0-or-later
+ */
+#include "build-config.h"
+
+#include <sys/socket.h>
+
+#include <CUnit/CUnit.h>
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "soapH.h"
+
+#include "common.h"
+#include "sockio.h"
+
+static struct soap	*soap;
+static int		 peer = -1;
+
+static int
+init(void)
+{
+	int	sv[2];
+
+	if (socketpair(AF_UNIX, SOCK_SEQPACKET, 0, sv) == -1)
+		return 1;
+	if ((soap = soap_new()) == NULL)
+		return 1;
+	soap->socket = sv[0];
+	peer = sv[1];
+	return sockio_blocking(sv[0], 2000, 2000) == -1 ||
+	    sockio_timeouts(peer, 2000, 2000) == -1;
+}
+
+static int
+clean(void)
+{
+	close(soap->socket);
+	soap->socket = SOAP_INVALID_SOCKET;
+	soap_free(soap);
+	close(peer);
+	return 0;
+}
+
+/* The next record the peer gets, in buf; its length, or -1. */
+static ssize_t
+record(char *buf, size_t len)
+{
+	return recv(peer, buf, len, 0);
+}
+
+/* True when no record is waiting. */
+static int
+none_waiting(void)
+{
+	char	c;
+
+	return recv(peer, &c, 1, MSG_DONTWAIT) == -1 && errno == EAGAIN;
+}
+
+static void
+test_held_is_one_send(void)
+{
+	struct sockio_out	o = { NULL, 0, 0, 0 };
+	const char		*head = "HTTP/1.1 200 OK\r\nContent-Length: 5\r\n\r\n";
+	char			 buf[256];
+	ssize_t			 n;
+
+	o.hold = 1;
+	CU_ASSERT_EQUAL(sockio_send_out(&o, soap, head, strlen(head), NULL,
+	    NULL), SOAP_OK);
+	CU_ASSERT_EQUAL(sockio_send_out(&o, soap, "hello", 5, NULL, NULL),
+	    SOAP_OK);
+	CU_ASSERT_TRUE(none_waiting());		/* nothing sent yet */
+	CU_ASSERT_EQUAL(sockio_flush(&o, soap, NULL, NULL), SOAP_OK);
+	CU_ASSERT_EQUAL(o.hold, 0);
+	CU_ASSERT_EQUAL(o.len, 0);
+	n = record(buf, sizeof(buf));
+	CU_ASSERT_EQUAL(n, (ssize_t)(strlen(head) + 5));
+	CU_ASSERT_EQUAL(memcmp(buf, head, strlen(head)), 0);
+	CU_ASSERT_EQUAL(memcmp(buf + strlen(head), "hello", 5), 0);
+	CU_ASSERT_TRUE(none_waiting());		/* one record, not two */
+	sockio_out_free(&o);
+}
+
+static void
+test_unheld_sends_at_once(void)
+{
+	struct sockio_out	o = { NULL, 0, 0, 0 };
+	char			 buf[64];
+
+	CU_ASSERT_EQUAL(sockio_send_out(&o, soap, "abc", 3, NULL, NULL),
+	    SOAP_OK);
+	CU_ASSERT_EQUAL(sockio_send_out(&o, soap, "de", 2, NULL, NULL),
+	    SOAP_OK);
+	CU_ASSERT_EQUAL(record(buf, sizeof(buf)), 3);
+	CU_ASSERT_EQUAL(record(buf, sizeof(buf)), 2);
+	CU_ASSERT_PTR_NULL(o.buf);		/* nothing was held */
+	CU_ASSERT_EQUAL(sockio_flush(&o, soap, NULL, NULL), SOAP_OK);
+	CU_ASSERT_TRUE(none_waiting());
+}
+
+static void
+test_growth_and_release(void)
+{
+	struct sockio_out	 o = { NULL, 0, 0, 0 };
+	size_t			 chunk = 40000, total = 0, i;
+	char			*data = malloc(chunk), *buf = malloc(8 * chunk);
+	ssize_t			 n;
+
+	for (i = 0; i < chunk; i++)
+		data[i] = (char)('a' + i % 26);
+	o.hold = 1;
+	for (i = 0; i < 7; i++) {	/* 280,000 bytes: past what is kept */
+		CU_ASSERT_EQUAL(sockio_send_out(&o, soap, data, chunk, NULL,
+		    NULL), SOAP_OK);
+		total += chunk;
+	}
+	CU_ASSERT_EQUAL(o.len, total);
+	CU_ASSERT_TRUE(o.cap >= total);
+	/* a record this large does not fit the socket buffer at once: read
+	 * it from another side of the pair after the send */
+	{
+		int	one = (int)(8 * chunk);
+
+		setsockopt(soap->socket, SOL_SOCKET, SO_SNDBUF, &one, sizeof(one));
+		setsockopt(peer, SOL_SOCKET, SO_RCVBUF, &one, sizeof(one));
+	}
+	if (sockio_flush(&o, soap, NULL, NULL) == SOAP_OK) {
+		n = record(buf, 8 * chunk);
+		CU_ASSERT_EQUAL(n, (ssize_t)total);
+		CU_ASSERT_EQUAL(memcmp(buf + 3 * chunk, data, chunk), 0);
+	} else
+		/* the kernel refuses records this large: still released */
+		CU_ASSERT_EQUAL(soap->errnum, EMSGSIZE);
+	CU_ASSERT_PTR_NULL(o.buf);	/* too large to keep */
+	CU_ASSERT_EQUAL(o.cap, 0);
+	CU_ASSERT_EQUAL(o.hold, 0);
+	free(data);
+	free(buf);
+}
+
+static void
+test_send_error(void)
+{
+	struct sockio_out	o = { NULL, 0, 0, 1 };
+	int			sv[2];
+	struct soap		*s = soap_new();
+
+	CU_ASSERT_EQUAL_FATAL(socketpair(AF_UNIX, SOCK_SEQPACKET, 0, sv), 0);
+	s->socket = sv[0];
+	close(sv[1]);			/* the peer is gone */
+	CU_ASSERT_EQUAL(sockio_send_out(&o, s, "x", 1, NULL, NULL), SOAP_OK);
+	CU_ASSERT_EQUAL(sockio_flush(&o, s, NULL, NULL), SOAP_EOF);
+	CU_ASSERT_EQUAL(s->errnum, EPIPE);
+	CU_ASSERT_EQUAL(o.len, 0);
+	sockio_out_free(&o);
+	close(sv[0]);
+	s->socket = SOAP_INVALID_SOCKET;
+	soap_free(s);
+}
+
+int
+main(void)
+{
+	CU_pSuite	s;
+
+	if (CU_initialize_registry() != CUE_SUCCESS)
+		return 99;
+	s = CU_add_suite("sockio", init, clean);
+	CU_add_test(s, "held output leaves with one send()", test_held_is_one_send);
+	CU_add_test(s, "output not held leaves at once", test_unheld_sends_at_once);
+	CU_add_test(s, "a large held buffer is sent and not kept",
+	    test_growth_and_release);
+	CU_add_test(s, "a send error is SOAP_EOF with errno", test_send_error);
+	return test_run();
+}
