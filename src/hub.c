@@ -1165,7 +1165,7 @@ hub_metrics(struct hub *h, struct server_reply *reply)
 {
 	char		buf[8192];
 	size_t		n = 0;
-	uint64_t	c14n_own, c14n_libxml2;
+	uint64_t	c14n_own, c14n_libxml2, sign_own, sign_xmlsec;
 	int		i;
 
 	n += (size_t)snprintf(buf + n, sizeof(buf) - n,
@@ -1195,6 +1195,7 @@ hub_metrics(struct hub *h, struct server_reply *reply)
 		    "%llu\n", hub_phase_names[i],
 		    atomic_load(&h->phase_us[i]));
 	wsse_c14n_counts(&c14n_own, &c14n_libxml2);
+	wsse_sign_counts(&sign_own, &sign_xmlsec);
 	if (n < sizeof(buf))
 		snprintf(buf + n, sizeof(buf) - n,
 		    "# HELP kruispunt_message_ids_purged_total Expired "
@@ -1206,9 +1207,17 @@ hub_metrics(struct hub *h, struct server_reply *reply)
 		    "libxml2's for what it leaves).\n"
 		    "# TYPE kruispunt_canonicalisations_total counter\n"
 		    "kruispunt_canonicalisations_total{by=\"kruispunt\"} %llu\n"
-		    "kruispunt_canonicalisations_total{by=\"libxml2\"} %llu\n",
+		    "kruispunt_canonicalisations_total{by=\"libxml2\"} %llu\n"
+		    "# HELP kruispunt_signatures_total Signatures made, by who "
+		    "computed them (kruispunt, or xmlsec's transforms when the "
+		    "c14n is left to libxml2).\n"
+		    "# TYPE kruispunt_signatures_total counter\n"
+		    "kruispunt_signatures_total{by=\"kruispunt\"} %llu\n"
+		    "kruispunt_signatures_total{by=\"xmlsec\"} %llu\n",
 		    atomic_load(&h->purged), (unsigned long long)c14n_own,
-		    (unsigned long long)c14n_libxml2);
+		    (unsigned long long)c14n_libxml2,
+		    (unsigned long long)sign_own,
+		    (unsigned long long)sign_xmlsec);
 	server_reply_text(reply, 200, "text/plain; version=0.0.4", buf);
 }
 

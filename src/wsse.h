@@ -129,6 +129,11 @@ int64_t		 wsse_now_ms(void);
 void		 wsse_c14n_counts(uint64_t *fast, uint64_t *libxml2);
 /* For benches: every canonicalisation by libxml2, as xmlsec does it. */
 void		 wsse_c14n_libxml2_only(int);
+/* Signatures computed by kruispunt (wsse_sign.c) and by xmlsec's
+ * transforms (what kruispunt's c14n leaves to libxml2), since the process
+ * started; for tests and benches, every one by xmlsec. */
+void		 wsse_sign_counts(uint64_t *own, uint64_t *xmlsec);
+void		 wsse_sign_xmlsec_only(int);
 
 /* An in-memory set of registered certificates (wsse_certset.c). */
 struct wsse_certset;

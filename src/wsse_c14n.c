@@ -335,6 +335,19 @@ wsse_c14n_counts(uint64_t *fast, uint64_t *libxml2)
 	*libxml2 = atomic_load(&count_libxml2);
 }
 
+/* Exclusive c14n of an element's subtree (no prefix list) by kruispunt's
+ * writer, counted as the klass counts; -1 when it leaves the element to
+ * libxml2, or in the benches' libxml2-only mode. */
+int
+wsse_c14n_subtree(const xmlNode *n, char **out, size_t *len)
+{
+	if (atomic_load_explicit(&libxml2_only, memory_order_relaxed) ||
+	    xmlout_exc_c14n(n, NULL, out, len) == -1)
+		return -1;
+	atomic_fetch_add_explicit(&count_fast, 1, memory_order_relaxed);
+	return 0;
+}
+
 void
 wsse_c14n_libxml2_only(int on)
 {

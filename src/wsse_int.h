@@ -65,6 +65,8 @@ struct wsse_ctx {
 
 	/* signing: loaded once */
 	xmlSecKeyPtr		 sign_key;
+	EVP_PKEY		*sign_pkey;	/* the same key, for sign_own */
+	EVP_MD_CTX		*sign_md;
 	X509			*sign_cert;
 	char			*sign_bst;	/* base64 DER of sign_cert */
 	int			 sign_ec;
@@ -108,6 +110,9 @@ int		 wsse_c14n_register(void);
 int		 wsse_sigalg_register(void);
 xmlSecTransformId wsse_sigalg(xmlSecTransformId);
 int		 wsse_c14n_enable(xmlSecDSigCtxPtr);
+int		 wsse_c14n_subtree(const xmlNode *, char **out, size_t *len);
+int		 wsse_ecdsa_raw(EVP_PKEY *, const unsigned char *der,
+		    size_t len, unsigned char *raw, size_t rawlen);
 const char	*wsse_xmlsec_error(void);
 void		 wsse_xmlsec_error_reset(void);
 

@@ -119,6 +119,27 @@ ec_half(EVP_PKEY *pkey)
 	return (EVP_PKEY_get_bits(pkey) + 7) / 8;
 }
 
+/* A DER ECDSA-Sig-Value as r || s, each the curve's size (what XML
+ * Signature's ECDSA methods carry); the length, or -1. */
+int
+wsse_ecdsa_raw(EVP_PKEY *pkey, const unsigned char *der, size_t len,
+    unsigned char *raw, size_t rawlen)
+{
+	const unsigned char *p = der;
+	ECDSA_SIG	*sig;
+	const BIGNUM	*r, *s;
+	int		 half = ec_half(pkey), ok;
+
+	if (half <= 0 || 2 * (size_t)half > rawlen ||
+	    (sig = d2i_ECDSA_SIG(NULL, &p, (long)len)) == NULL)
+		return -1;
+	ECDSA_SIG_get0(sig, &r, &s);
+	ok = BN_bn2binpad(r, raw, half) == half &&
+	    BN_bn2binpad(s, raw + half, half) == half;
+	ECDSA_SIG_free(sig);
+	return ok ? 2 * half : -1;
+}
+
 /* Digest what came in; at the end of a signature, sign. */
 static int
 sigalg_execute(xmlSecTransformPtr t, int last, xmlSecTransformCtxPtr tctx)
@@ -155,11 +176,7 @@ sigalg_execute(xmlSecTransformPtr t, int last, xmlSecTransformCtxPtr tctx)
 		return 0;
 	if (t->operation == xmlSecTransformOperationSign) {
 		unsigned char	 der[1024], raw[132];
-		const unsigned char *p = der;
 		size_t		 len = sizeof(der);
-		ECDSA_SIG	*sig;
-		const BIGNUM	*rr, *ss;
-		int		 half;
 
 		if (EVP_DigestSignFinal(d->md_ctx, NULL, &len) != 1 ||
 		    len > sizeof(der) ||
@@ -168,20 +185,10 @@ sigalg_execute(xmlSecTransformPtr t, int last, xmlSecTransformCtxPtr tctx)
 		if (!a->ec) {
 			if (xmlSecBufferAppend(&t->outBuf, der, (xmlSecSize)len) < 0)
 				return -1;
-		} else {
-			/* DER ECDSA-Sig-Value -> r || s, each half bytes */
-			half = ec_half(d->pkey);
-			if (half <= 0 || 2 * half > (int)sizeof(raw) ||
-			    (sig = d2i_ECDSA_SIG(NULL, &p, (long)len)) == NULL)
-				return -1;
-			ECDSA_SIG_get0(sig, &rr, &ss);
-			r = BN_bn2binpad(rr, raw, half) == half &&
-			    BN_bn2binpad(ss, raw + half, half) == half;
-			ECDSA_SIG_free(sig);
-			if (!r || xmlSecBufferAppend(&t->outBuf, raw,
-			    (xmlSecSize)(2 * half)) < 0)
-				return -1;
-		}
+		} else if ((r = wsse_ecdsa_raw(d->pkey, der, len, raw,
+		    sizeof(raw))) == -1 ||
+		    xmlSecBufferAppend(&t->outBuf, raw, (xmlSecSize)r) < 0)
+			return -1;
 	}
 	t->status = xmlSecTransformStatusFinished;
 	return 0;

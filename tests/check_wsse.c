@@ -445,6 +445,138 @@ test_template_signed_by_xmlsec(void)
 	free(msg);
 }
 
+/* The element named name (XML Signature namespace) number nth (from 0)
+ * in document order below n, or NULL; *seen counts those passed. */
+static xmlNodePtr
+ds_nth(xmlNodePtr n, const char *name, int nth, int *seen)
+{
+	xmlNodePtr	f;
+
+	for (; n != NULL; n = n->next) {
+		if (n->type != XML_ELEMENT_NODE)
+			continue;
+		if (xmlStrEqual(n->name, BAD_CAST name) && n->ns != NULL &&
+		    xmlStrEqual(n->ns->href, BAD_CAST DSNS) && (*seen)++ == nth)
+			return n;
+		if ((f = ds_nth(n->children, name, nth, seen)) != NULL)
+			return f;
+	}
+	return NULL;
+}
+
+/* The text of that element without line breaks; malloc'ed ("" when there
+ * is none). */
+static char *
+ds_text(xmlDocPtr doc, const char *name, int nth)
+{
+	int		 seen = 0;
+	xmlNodePtr	 n = ds_nth(xmlDocGetRootElement(doc), name, nth, &seen);
+	xmlChar		*v;
+	char		*out, *p, *q;
+
+	if (n == NULL)
+		return xstrdup("");
+	v = xmlNodeGetContent(n);
+	out = xstrdup((const char *)v);
+	xmlFree(v);
+	for (p = q = out; *p != '\0'; p++)
+		if (*p != '\n' && *p != '\r' && *p != ' ')
+			*q++ = *p;
+	*q = '\0';
+	return out;
+}
+
+/* Empty the DigestValues and the SignatureValue of doc. */
+static void
+clear_values(xmlNodePtr n)
+{
+	for (; n != NULL; n = n->next) {
+		if (n->type != XML_ELEMENT_NODE)
+			continue;
+		if (xmlStrEqual(n->name, BAD_CAST "DigestValue") ||
+		    xmlStrEqual(n->name, BAD_CAST "SignatureValue"))
+			xmlNodeSetContent(n, NULL);
+		else
+			clear_values(n->children);
+	}
+}
+
+/*
+ * wsse_sign computes the signature itself (wsse_sign.c sign_own) rather
+ * than through xmlsec's transforms: what it signs checks with xmlsec's own
+ * c14n, and plain xmlsec, signing the same template again with the same
+ * key, writes the same DigestValues and, RSA PKCS#1 v1.5 being
+ * deterministic, the same SignatureValue. With wsse_sign_xmlsec_only,
+ * xmlsec signs, and it checks too; a Body that kruispunt's c14n leaves to
+ * libxml2 (a processing instruction) is signed by xmlsec.
+ */
+static void
+test_own_signer(void)
+{
+	static const char *who[] = { "rsa", "ec256", "ec384" };
+	struct wsse_ctx		*ctx = verifier(NULL, NULL, NULL);
+	struct wsse_result	 res;
+	uint64_t		 o0, x0, o1, x1;
+	char			*msg, *a, *b, reason[256];
+	struct envelope		*env = NULL;
+	size_t			 i;
+	int			 k;
+
+	for (i = 0; i < sizeof(who) / sizeof(who[0]); i++) {
+		wsse_sign_counts(&o0, &x0);
+		msg = signed_by(who[i]);
+		wsse_sign_counts(&o1, &x1);
+		CU_ASSERT_EQUAL(o1 - o0, 1);
+		CU_ASSERT_EQUAL(x1, x0);
+		CU_ASSERT_EQUAL(verify_with(ctx, msg, &res), KP_OK);
+		wsse_result_clear(&res);
+		wsse_c14n_libxml2_only(1);
+		CU_ASSERT_EQUAL(verify_with(ctx, msg, &res), KP_OK);
+		wsse_result_clear(&res);
+		/* plain xmlsec over the same template */
+		CU_ASSERT_EQUAL_FATAL(envelope_parse(msg, strlen(msg), &limits,
+		    &env, reason, sizeof(reason)), KP_OK);
+		{
+			xmlDocPtr	mine = xmlCopyDoc(env->doc, 1);
+
+			add_ids(env->doc, xmlDocGetRootElement(env->doc));
+			clear_values(xmlDocGetRootElement(env->doc));
+			CU_ASSERT_EQUAL(xmlsec_sign(env->doc, who[i]), 0);
+			for (k = 0; k < 2; k++) {
+				a = ds_text(mine, "DigestValue", k);
+				b = ds_text(env->doc, "DigestValue", k);
+				CU_ASSERT_TRUE(strlen(a) == 44);
+				CU_ASSERT_STRING_EQUAL(a, b);
+				free(a);
+				free(b);
+			}
+			a = ds_text(mine, "SignatureValue", 0);
+			b = ds_text(env->doc, "SignatureValue", 0);
+			if (strcmp(who[i], "rsa") == 0)
+				CU_ASSERT_STRING_EQUAL(a, b);
+			CU_ASSERT_EQUAL(strlen(a), strlen(b));
+			free(a);
+			free(b);
+			xmlFreeDoc(mine);
+		}
+		envelope_free(env);
+		env = NULL;
+		wsse_c14n_libxml2_only(0);
+		free(msg);
+
+		wsse_sign_xmlsec_only(1);
+		msg = signed_by(who[i]);
+		wsse_sign_xmlsec_only(0);
+		wsse_sign_counts(&o0, &x0);
+		CU_ASSERT_EQUAL(o0, o1);
+		CU_ASSERT_EQUAL(x0 - x1, 1);
+		CU_ASSERT_EQUAL(verify_with(ctx, msg, &res), KP_OK);
+		wsse_result_clear(&res);
+		free(msg);
+	}
+	wsse_ctx_free(ctx);
+}
+
 /* Key references resolved through the lookup. */
 static void
 check_keyref(const char *label, const char *keyinfo, const char *who,
@@ -1007,13 +1139,18 @@ test_replay(void)
 	CU_ASSERT_EQUAL(verify_with(ctx, msg, &res), KP_REPLAY);
 	printf("\n    replayed message: %s: %s", kp_strerror(res.error), res.reason);
 	wsse_result_clear(&res);
-	/* the same again, its SignatureValue without line breaks */
+	/* the same again, its SignatureValue broken into lines (as xmlsec
+	 * writes it; kruispunt's signer writes one line) */
 	CU_ASSERT_FATAL((sv = strstr(msg, "SignatureValue>")) != NULL);
-	for (p = q = sv; *p != '\0' && *p != '<'; p++)
-		if (*p != '\n' && *p != '\r')
-			*q++ = *p;
-	CU_ASSERT_FATAL(p > q);	/* there were line breaks */
-	memmove(q, p, strlen(p) + 1);
+	sv += strlen("SignatureValue>");
+	CU_ASSERT_FATAL((q = strchr(sv, '<')) != NULL);
+	CU_ASSERT_FATAL(q - sv > 40 && memchr(sv, '\n', (size_t)(q - sv)) == NULL);
+	p = xmalloc(strlen(msg) + 3);
+	memcpy(p, msg, (size_t)(sv - msg) + 40);
+	memcpy(p + (sv - msg) + 40, "\r\n", 2);
+	strcpy(p + (sv - msg) + 42, sv + 40);
+	free(msg);
+	msg = p;
 	CU_ASSERT_EQUAL(verify_with(ctx, msg, &res), KP_REPLAY);
 	wsse_result_clear(&res);
 	/* another message of the same sender passes */
@@ -1650,6 +1787,7 @@ main(void)
 	CU_add_test(s, "sign and verify: RSA-2048, P-256, P-384", test_roundtrip);
 	CU_add_test(s, "kruispunt's c14n, and libxml2's", test_own_c14n);
 	CU_add_test(s, "templates signed by plain xmlsec", test_template_signed_by_xmlsec);
+	CU_add_test(s, "kruispunt's signer, and xmlsec's", test_own_signer);
 	CU_add_test(s, "SKI, thumbprint, issuer-serial references", test_key_references);
 	CU_add_test(s, "valid but not registered", test_not_registered);
 	CU_add_test(s, "signature wrapping, ids, Security headers", test_wrapping);
