@@ -115,6 +115,8 @@ struct delivery {
 	char		 ssin[12];
 	char		 effective_date[11];
 	char		*payload;
+	xmlDocPtr	 pdoc;		/* parsed once a publication (see */
+	int		 pdoc_own;	/* notify_parse_payloads); freed here */
 	int		 attempts;
 	struct recipient *to;
 	/* the attempt */
@@ -134,7 +136,7 @@ struct notify_worker;
 
 /*
  * A lane: what one call in flight needs (XML security context, outbound
- * connections, the payload last parsed, the registrations looked up). A
+ * connections, the registrations looked up). A
  * worker has [notify] lanes of them; lane 0 is the worker's own thread,
  * the others are threads that take rows of the worker's batch too. The
  * batch is tried in the order of its recipients, so that the lanes call
@@ -150,8 +152,6 @@ struct notify_lane {
 	struct certlookup	 lookup;
 	struct cert_seen	 certs[NOTIFY_CERTS];
 	int			 ncerts;
-	xmlDocPtr		 pdoc;		/* the last payload, parsed */
-	char			*pdoc_text;	/* and its text */
 	struct forward		*fwd;
 	unsigned int		 seed;
 };
@@ -273,6 +273,8 @@ notify_release_rows(struct notify_worker *w)
 	for (i = 0; i < w->nd; i++) {
 		free(w->d[i].payload);
 		free(w->d[i].also);
+		if (w->d[i].pdoc_own)
+			xmlFreeDoc(w->d[i].pdoc);
 	}
 	w->nd = 0;
 	w->nto = 0;
@@ -542,24 +544,33 @@ notify_lookup(void *arg, const struct wsse_keyref *ref, X509 **cert)
 }
 
 /*
- * The payload of a delivery, parsed; NULL when it has none or it is not
- * XML. The deliveries of one publication follow each other in a batch and
- * carry the same payload: it is parsed once for them.
+ * Parse the payloads of the batch before the lanes take its rows: once a
+ * publication, whose rows the claim returns one after the other (same
+ * payload), and not once a delivery. The lanes only read the trees (each
+ * copies the children into its own request). A payload that is not XML
+ * stays NULL: its deliveries carry none, as before.
  */
-static xmlDocPtr
-notify_payload(struct notify_lane *l, const struct delivery *d)
+static void
+notify_parse_payloads(struct notify_worker *w)
 {
-	if (d->payload == NULL)
-		return NULL;
-	if (l->pdoc_text != NULL && strcmp(l->pdoc_text, d->payload) == 0)
-		return l->pdoc;
-	if (l->pdoc != NULL)
-		xmlFreeDoc(l->pdoc);
-	free(l->pdoc_text);
-	l->pdoc = xmlReadMemory(d->payload, (int)strlen(d->payload),
-	    "payload.xml", NULL, XML_PARSE_NONET);
-	l->pdoc_text = xstrdup(d->payload);
-	return l->pdoc;
+	struct delivery	*d, *prev = NULL;
+	int		 i;
+
+	for (i = 0; i < w->nd; prev = d, i++) {
+		d = &w->d[i];
+		d->pdoc = NULL;
+		d->pdoc_own = 0;
+		if (d->payload == NULL)
+			continue;
+		if (prev != NULL && prev->payload != NULL &&
+		    strcmp(prev->payload, d->payload) == 0) {
+			d->pdoc = prev->pdoc;
+			continue;
+		}
+		d->pdoc = xmlReadMemory(d->payload, (int)strlen(d->payload),
+		    "payload.xml", NULL, XML_PARSE_NONET);
+		d->pdoc_own = d->pdoc != NULL;
+	}
 }
 
 static int
@@ -580,7 +591,7 @@ notify_request(struct notify_lane *l, const struct delivery *d, char **out,
 	soapmsg_add(req, KI_NS, "Ssin", d->ssin);
 	soapmsg_add(req, KI_NS, "EffectiveDate", d->effective_date);
 	soapmsg_add(req, KI_NS, "Quality", d->quality);
-	if ((pdoc = notify_payload(l, d)) != NULL)
+	if ((pdoc = d->pdoc) != NULL)
 		soapmsg_copy_children(soapmsg_add(req, KI_NS, "Payload", NULL),
 		    xmlDocGetRootElement(pdoc));
 	rc = wsse_sign(l->wsse, doc, reason, sizeof(reason)) == KP_OK &&
@@ -779,6 +790,7 @@ notify_try_all(struct notify_worker *w)
 
 	for (i = 0; i < w->nd; i++)
 		w->d[i].order = i;
+	notify_parse_payloads(w);	/* in the claim's order */
 	if (w->nlanes > 1)
 		qsort(w->d, (size_t)w->nd, sizeof(*w->d), notify_by_recipient);
 	pthread_mutex_lock(&w->lmtx);
@@ -1070,9 +1082,6 @@ notify_lane_free(struct notify_lane *l)
 		wsse_ctx_free(l->wsse);
 	forward_free(l->fwd);
 	notify_forget_certs(l);
-	if (l->pdoc != NULL)
-		xmlFreeDoc(l->pdoc);
-	free(l->pdoc_text);
 }
 
 static int
