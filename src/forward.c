@@ -350,7 +350,8 @@ forward_call(struct forward *f, const char *endpoint, const char *action,
 			c->out.len = 0;
 			/* a kept-alive connection the peer closed: once more */
 			if (attempt == 0 && reused && soap->error == SOAP_EOF &&
-			    c->received == 0) {
+			    c->received == 0 && soap->errnum != ETIMEDOUT &&
+			    soap->errnum != EAGAIN) {
 				soap_closesock(soap);
 				continue;
 			}

@@ -548,8 +548,19 @@ notify_lookup(void *arg, const struct wsse_keyref *ref, X509 **cert)
  * publication, whose rows the claim returns one after the other (same
  * payload), and not once a delivery. The lanes only read the trees (each
  * copies the children into its own request). A payload that is not XML
- * stays NULL: its deliveries carry none, as before.
+ * stays NULL: its deliveries carry none, as before. One larger than
+ * NOTIFY_PREPARSE_MAX is left to the lane, which parses it for the
+ * delivery and frees it: a batch never holds many large trees at once.
  */
+#define NOTIFY_PREPARSE_MAX	(64 * 1024)
+
+static xmlDocPtr
+notify_parse(const char *payload)
+{
+	return xmlReadMemory(payload, (int)strlen(payload), "payload.xml",
+	    NULL, XML_PARSE_NONET);
+}
+
 static void
 notify_parse_payloads(struct notify_worker *w)
 {
@@ -567,8 +578,9 @@ notify_parse_payloads(struct notify_worker *w)
 			d->pdoc = prev->pdoc;
 			continue;
 		}
-		d->pdoc = xmlReadMemory(d->payload, (int)strlen(d->payload),
-		    "payload.xml", NULL, XML_PARSE_NONET);
+		if (strlen(d->payload) > NOTIFY_PREPARSE_MAX)
+			continue;
+		d->pdoc = notify_parse(d->payload);
 		d->pdoc_own = d->pdoc != NULL;
 	}
 }
@@ -591,9 +603,15 @@ notify_request(struct notify_lane *l, const struct delivery *d, char **out,
 	soapmsg_add(req, KI_NS, "Ssin", d->ssin);
 	soapmsg_add(req, KI_NS, "EffectiveDate", d->effective_date);
 	soapmsg_add(req, KI_NS, "Quality", d->quality);
-	if ((pdoc = d->pdoc) != NULL)
+	pdoc = d->pdoc;
+	if (pdoc == NULL && d->payload != NULL &&
+	    strlen(d->payload) > NOTIFY_PREPARSE_MAX)
+		pdoc = notify_parse(d->payload);	/* this delivery's own */
+	if (pdoc != NULL)
 		soapmsg_copy_children(soapmsg_add(req, KI_NS, "Payload", NULL),
 		    xmlDocGetRootElement(pdoc));
+	if (pdoc != d->pdoc)
+		xmlFreeDoc(pdoc);
 	rc = wsse_sign(l->wsse, doc, reason, sizeof(reason)) == KP_OK &&
 	    soapmsg_serialize(doc, out, len) == 0 ? 0 : -1;
 	xmlFreeDoc(doc);

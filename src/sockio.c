@@ -20,8 +20,9 @@
 #include "sockio.h"
 #include "xmalloc.h"
 
-/* A held buffer larger than this is not kept for the next message. */
-#define SOCKIO_KEEP	(256 * 1024)
+/* At most this much is held: a larger message leaves with a send() for
+ * what was held and one for each further piece (no copy of it all). */
+#define SOCKIO_HOLD_MAX	(64 * 1024)
 
 static void
 ms_timeval(int ms, struct timeval *tv)
@@ -100,12 +101,22 @@ int
 sockio_send_out(struct sockio_out *o, struct soap *soap, const char *buf,
     size_t len, sockio_before_fn before, void *arg)
 {
+	size_t	cap;
+
+	if (o->hold && len > SOCKIO_HOLD_MAX - o->len) {
+		/* too large to hold: what was held, then the rest directly */
+		o->hold = 0;
+		if (o->len > 0 && sockio_send(soap, o->buf, o->len, before,
+		    arg) != SOAP_OK) {
+			o->len = 0;
+			return SOAP_EOF;
+		}
+		o->len = 0;
+	}
 	if (!o->hold)
 		return sockio_send(soap, buf, len, before, arg);
 	if (len > o->cap - o->len) {
-		size_t	cap = o->cap > 0 ? o->cap : 8192;
-
-		while (len > cap - o->len)
+		for (cap = o->cap > 0 ? o->cap : 8192; len > cap - o->len;)
 			cap *= 2;
 		o->buf = xreallocarray(o->buf, cap, 1);
 		o->cap = cap;
@@ -125,8 +136,6 @@ sockio_flush(struct sockio_out *o, struct soap *soap, sockio_before_fn before,
 	if (o->len > 0)
 		rc = sockio_send(soap, o->buf, o->len, before, arg);
 	o->len = 0;
-	if (o->cap > SOCKIO_KEEP)
-		sockio_out_free(o);
 	return rc;
 }
 

@@ -36,9 +36,11 @@ int	sockio_send(struct soap *, const char *, size_t, sockio_before_fn,
 /*
  * Output held back: gSOAP writes an HTTP message's header and its body
  * with separate fsend calls, two send()s that make the peer wake up and
- * recv() twice. With hold set, sockio_send_out keeps what it is given, and
- * sockio_flush sends it all with one send() (SOAP_OK, or SOAP_EOF as
- * sockio_send) and clears hold. Without hold it is sockio_send.
+ * recv() twice. With hold set, sockio_send_out keeps what it is given (up
+ * to 64 KB; a larger message stops being held and goes out piece by
+ * piece, as without hold), and sockio_flush sends what is held with one
+ * send() (SOAP_OK, or SOAP_EOF as sockio_send) and clears hold. Without
+ * hold it is sockio_send.
  */
 struct sockio_out {
 	char	*buf;

@@ -331,7 +331,7 @@ set_base64(xmlNodePtr n, const unsigned char *data, size_t len)
 {
 	char	b64[4 * (512 + 2) / 3 + 4];
 
-	if (len > 512)
+	if (n == NULL || len > 512)
 		return -1;
 	EVP_EncodeBlock((unsigned char *)b64, data, (int)len);
 	xmlNodeSetContent(n, BAD_CAST b64);	/* base64: nothing to escape */

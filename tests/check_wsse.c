@@ -506,7 +506,9 @@ clear_values(xmlNodePtr n)
  * than through xmlsec's transforms: what it signs checks with xmlsec's own
  * c14n, and plain xmlsec, signing the same template again with the same
  * key, writes the same DigestValues and, RSA PKCS#1 v1.5 being
- * deterministic, the same SignatureValue. With wsse_sign_xmlsec_only,
+ * deterministic, the same SignatureValue ("plain": xmlsec's registry holds
+ * kruispunt's c14n, so the comparison runs with wsse_c14n_libxml2_only on,
+ * libxml2's c14n as xmlsec has it). With wsse_sign_xmlsec_only,
  * xmlsec signs, and it checks too; a Body that kruispunt's c14n leaves to
  * libxml2 (a processing instruction) is signed by xmlsec.
  */
@@ -573,6 +575,36 @@ test_own_signer(void)
 		CU_ASSERT_EQUAL(verify_with(ctx, msg, &res), KP_OK);
 		wsse_result_clear(&res);
 		free(msg);
+	}
+
+	/* a processing instruction in the Body: kruispunt's c14n leaves it
+	 * to libxml2, and xmlsec signs */
+	{
+		static const char pi_msg[] =
+		    "<s:Envelope xmlns:s='" SOAP11 "'><s:Body><kp:ConsultRequest "
+		    "xmlns:kp='urn:kruispunt:hub:1'><?note keep?><kp:MessageId>m-2"
+		    "</kp:MessageId></kp:ConsultRequest></s:Body></s:Envelope>";
+		struct wsse_ctx	*sctx = signer("ec256");
+
+		CU_ASSERT_EQUAL_FATAL(envelope_parse(pi_msg, strlen(pi_msg),
+		    &limits, &env, reason, sizeof(reason)), KP_OK);
+		wsse_sign_counts(&o0, &x0);
+		CU_ASSERT_EQUAL(wsse_sign(sctx, env->doc, reason,
+		    sizeof(reason)), KP_OK);
+		wsse_sign_counts(&o1, &x1);
+		CU_ASSERT_EQUAL(o1, o0);
+		CU_ASSERT_EQUAL(x1 - x0, 1);
+		msg = dump(env->doc);
+		envelope_free(env);
+		CU_ASSERT_PTR_NOT_NULL_FATAL(strstr(msg, "<?note keep?>"));
+		CU_ASSERT_EQUAL(verify_with(ctx, msg, &res), KP_OK);
+		wsse_result_clear(&res);
+		wsse_c14n_libxml2_only(1);
+		CU_ASSERT_EQUAL(verify_with(ctx, msg, &res), KP_OK);
+		wsse_result_clear(&res);
+		wsse_c14n_libxml2_only(0);
+		free(msg);
+		wsse_ctx_free(sctx);
 	}
 	wsse_ctx_free(ctx);
 }
