@@ -116,7 +116,7 @@ test_large_not_held(void)
 {
 	struct sockio_out	 o = { NULL, 0, 0, 0 };
 	size_t			 chunk = 30000, i;
-	char			*data = malloc(chunk), *buf = malloc(2 * chunk);
+	char			*data = malloc(chunk), *buf = malloc(2 * chunk + 8);
 
 	for (i = 0; i < chunk; i++)
 		data[i] = (char)('a' + i % 26);
