@@ -944,6 +944,41 @@ audit_wait(struct audit_pending *p)
 }
 
 /*
+ * Append a record without waiting: the caller does other work (the hub
+ * signs its answer) and then waits with audit_append_end, before anything
+ * leaves. NULL when the store cannot take it (stopping). The record must
+ * stay in place and unchanged until then; the writer sets r->seq, r->hash.
+ */
+struct audit_pending *
+audit_append_begin(struct audit_log *a, struct audit_record *r)
+{
+	struct audit_pending	*p = xcalloc(1, sizeof(*p));
+
+	p->rec = r;
+	p->rc = -1;
+	if (r->answered_us == 0)
+		r->answered_us = audit_now_us();
+	if (audit_enqueue(a, p, p) == -1) {
+		free(p);
+		return NULL;
+	}
+	return p;
+}
+
+/* Wait for a record of audit_append_begin: 0 once committed, or -1 when it
+ * could not be. */
+int
+audit_append_end(struct audit_pending *p)
+{
+	int	rc;
+
+	audit_wait(p);
+	rc = p->rc;
+	free(p);
+	return rc;
+}
+
+/*
  * Append a record and wait until it is committed: 0, or -1 when the store
  * could not take it (the caller then fails closed). Sets r->seq, r->hash.
  */

@@ -86,6 +86,10 @@ void		 audit_hash(const char *node, const struct audit_record *,
 struct audit_log *audit_open(const struct kp_config *, const char *node,
 		    char *err, size_t errlen);
 int		 audit_append(struct audit_log *, struct audit_record *);
+struct audit_pending;
+struct audit_pending *audit_append_begin(struct audit_log *,
+		    struct audit_record *);
+int		 audit_append_end(struct audit_pending *);
 int		 audit_append_group(struct audit_log *, struct audit_record *,
 		    int n);
 int		 audit_healthy(struct audit_log *);
