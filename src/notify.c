@@ -117,6 +117,7 @@ struct delivery {
 	char		*payload;
 	xmlDocPtr	 pdoc;		/* parsed once a publication (see */
 	int		 pdoc_own;	/* notify_parse_payloads); freed here */
+	int		 pdoc_lane;	/* too large: the lane parses it */
 	int		 attempts;
 	struct recipient *to;
 	/* the attempt */
@@ -571,15 +572,19 @@ notify_parse_payloads(struct notify_worker *w)
 		d = &w->d[i];
 		d->pdoc = NULL;
 		d->pdoc_own = 0;
+		d->pdoc_lane = 0;
 		if (d->payload == NULL)
 			continue;
 		if (prev != NULL && prev->payload != NULL &&
 		    strcmp(prev->payload, d->payload) == 0) {
 			d->pdoc = prev->pdoc;
+			d->pdoc_lane = prev->pdoc_lane;
 			continue;
 		}
-		if (strlen(d->payload) > NOTIFY_PREPARSE_MAX)
+		if (strlen(d->payload) > NOTIFY_PREPARSE_MAX) {
+			d->pdoc_lane = 1;
 			continue;
+		}
 		d->pdoc = notify_parse(d->payload);
 		d->pdoc_own = d->pdoc != NULL;
 	}
@@ -603,10 +608,7 @@ notify_request(struct notify_lane *l, const struct delivery *d, char **out,
 	soapmsg_add(req, KI_NS, "Ssin", d->ssin);
 	soapmsg_add(req, KI_NS, "EffectiveDate", d->effective_date);
 	soapmsg_add(req, KI_NS, "Quality", d->quality);
-	pdoc = d->pdoc;
-	if (pdoc == NULL && d->payload != NULL &&
-	    strlen(d->payload) > NOTIFY_PREPARSE_MAX)
-		pdoc = notify_parse(d->payload);	/* this delivery's own */
+	pdoc = d->pdoc_lane ? notify_parse(d->payload) : d->pdoc;
 	if (pdoc != NULL)
 		soapmsg_copy_children(soapmsg_add(req, KI_NS, "Payload", NULL),
 		    xmlDocGetRootElement(pdoc));

@@ -29,6 +29,7 @@
 #include <xmlsec/templates.h>
 #include <xmlsec/transforms.h>
 
+#include "soapmsg.h"
 #include "wsse_int.h"
 #include "xmalloc.h"
 
@@ -338,16 +339,8 @@ set_base64(xmlNodePtr n, const unsigned char *data, size_t len)
 	return 0;
 }
 
-/* The element child of n named name in the XML Signature namespace. */
-static xmlNodePtr
-ds_child(xmlNodePtr n, const char *name)
-{
-	for (n = envelope_first_element(n); n != NULL;
-	    n = envelope_next_element(n))
-		if (envelope_is(n, (const char *)xmlSecDSigNs, name))
-			return n;
-	return NULL;
-}
+/* The XML Signature namespace, as envelope_is and soapmsg_child take it. */
+#define DS_NS	((const char *)xmlSecDSigNs)
 
 static int
 sign_own(struct wsse_ctx *ctx, xmlNodePtr sig, xmlNodePtr const *targets,
@@ -361,19 +354,18 @@ sign_own(struct wsse_ctx *ctx, xmlNodePtr sig, xmlNodePtr const *targets,
 	int		 i, r;
 
 	if (atomic_load_explicit(&sign_by_xmlsec, memory_order_relaxed) ||
-	    ctx->sign_pkey == NULL || (si = ds_child(sig, "SignedInfo")) ==
+	    ctx->sign_pkey == NULL || (si = soapmsg_child(sig, DS_NS, "SignedInfo")) ==
 	    NULL || (sv = envelope_next_element(si)) == NULL ||
-	    !envelope_is(sv, (const char *)xmlSecDSigNs, "SignatureValue"))
+	    !envelope_is(sv, DS_NS, "SignatureValue"))
 		return -1;
-	for (i = 0, ref = ds_child(si, "Reference"); i < ntargets;
+	for (i = 0, ref = soapmsg_child(si, DS_NS, "Reference"); i < ntargets;
 	    i++, ref = envelope_next_element(ref)) {
-		if (ref == NULL || !envelope_is(ref, (const char *)xmlSecDSigNs,
-		    "Reference") || wsse_c14n_subtree(targets[i], &c14n,
+		if (ref == NULL || !envelope_is(ref, DS_NS, "Reference") || wsse_c14n_subtree(targets[i], &c14n,
 		    &clen) == -1)
 			return -1;
 		r = EVP_Digest(c14n, clen, md, &mdlen, EVP_sha256(), NULL);
 		free(c14n);
-		if (r != 1 || set_base64(ds_child(ref, "DigestValue"), md,
+		if (r != 1 || set_base64(soapmsg_child(ref, DS_NS, "DigestValue"), md,
 		    mdlen) == -1)
 			return -1;
 	}

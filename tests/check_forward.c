@@ -204,42 +204,43 @@ call(struct forward *f, const char *path, char *err, size_t errlen)
 	return body;
 }
 
+/* 1 when endpoint /e<i> answers as the n-th request on its connection;
+ * else 0, printed (label says which round). */
+static int
+answers(struct forward *f, int i, int n, const char *label)
+{
+	char	path[32], want[64], err[256], *b;
+	int	ok;
+
+	snprintf(path, sizeof(path), "/e%d", i);
+	snprintf(want, sizeof(want), "<ok path='%s' n='%d'/>", path, n);
+	b = call(f, path, err, sizeof(err));
+	if (!(ok = b != NULL && strcmp(b, want) == 0))
+		fprintf(stderr, "%s%s: %s (%s)\n", label, path, b ? b : "-", err);
+	free(b);
+	return ok;
+}
+
 /* Each answer is its own endpoint's, with more endpoints than the client
  * keeps connections for; kept-alive connections are reused. */
 static void
 test_many_endpoints(void)
 {
 	struct forward	*f = client(500);
-	char		 path[32], want[64], err[256], *b;
+	char		 err[256], *b;
 	int		 i, a0, bad = 0;
 
 	a0 = atomic_load(&accepted);
-	for (i = 0; i < 80; i++) {	/* 80: past the client's 64 */
-		snprintf(path, sizeof(path), "/e%d", i);
-		snprintf(want, sizeof(want), "<ok path='%s' n='1'/>", path);
-		b = call(f, path, err, sizeof(err));
-		if (b == NULL || strcmp(b, want) != 0) {
-			fprintf(stderr, "%s: %s (%s)\n", path, b ? b : "-", err);
-			bad++;
-		}
-		free(b);
-	}
+	for (i = 0; i < 80; i++)	/* 80: past the client's 64 */
+		bad += !answers(f, i, 1, "");
 	CU_ASSERT_EQUAL(bad, 0);
 	CU_ASSERT_EQUAL(atomic_load(&accepted) - a0, 80);
 	/* the 64 kept (16..79) answer again on their connections, each call
 	 * with its own deadline (a connection moved in the client's table
 	 * that took another's state would find that one's, long past) */
 	usleep(600000);
-	for (i = 16; i < 80; i++) {
-		snprintf(path, sizeof(path), "/e%d", i);
-		snprintf(want, sizeof(want), "<ok path='%s' n='2'/>", path);
-		b = call(f, path, err, sizeof(err));
-		if (b == NULL || strcmp(b, want) != 0) {
-			fprintf(stderr, "again %s: %s (%s)\n", path, b ? b : "-", err);
-			bad++;
-		}
-		free(b);
-	}
+	for (i = 16; i < 80; i++)
+		bad += !answers(f, i, 2, "again ");
 	CU_ASSERT_EQUAL(bad, 0);
 	CU_ASSERT_EQUAL(atomic_load(&accepted) - a0, 80);	/* none new */
 	/* a dropped one comes back on a new connection, and drops e16 */
