@@ -139,15 +139,34 @@ forward_send_plain(struct soap *soap, const char *buf, size_t len)
 
 /*
  * gSOAP's check of a kept-alive connection before it is used again, which
- * costs a select() per call: skipped on plain connections. A connection
- * the institution closed meanwhile fails before any byte of an answer
- * comes, and forward_call then tries once more on a new one.
+ * costs a select() per call: skipped on plain connections, which
+ * forward_stale() looks at instead. A connection the institution closes
+ * after that look fails before any byte of an answer comes, and
+ * forward_call then tries once more on a new one.
  */
 static int
 forward_poll_none(struct soap *soap)
 {
 	(void)soap;
 	return SOAP_OK;
+}
+
+/*
+ * Before a kept-alive plain connection is used again: is anything there to
+ * read? Between two calls an institution can only have closed it, or have
+ * sent bytes nobody asked for, such as a "408 Request Timeout" just before
+ * it closes; the next call would take those for its answer. Such a
+ * connection is not used again. One recv() that does not wait. (gSOAP's
+ * own check takes pending bytes for a live connection.)
+ */
+static int
+forward_stale(SOAP_SOCKET sk)
+{
+	char	b;
+
+	if (recv(sk, &b, 1, MSG_PEEK | MSG_DONTWAIT) >= 0)
+		return 1;	/* bytes, or the peer's close */
+	return errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR;
 }
 
 struct forward {
@@ -331,9 +350,10 @@ forward_call(struct forward *f, const char *endpoint, const char *action,
 	if (c->timeout_ms > 0) {
 		c->deadline_us = forward_now_us() + (int64_t)c->timeout_ms * 1000;
 		if (soap_valid_socket(soap->socket) &&
-		    c->armed_ms != c->timeout_ms &&
-		    forward_arm(c, soap->socket, c->timeout_ms) == -1)
-			soap_closesock(soap);	/* a new connection, then */
+		    (forward_stale(soap->socket) ||
+		    (c->armed_ms != c->timeout_ms &&
+		    forward_arm(c, soap->socket, c->timeout_ms) == -1)))
+			soap_force_closesock(soap);	/* a new one, then */
 	}
 	for (attempt = 0; attempt < 2; attempt++) {
 		reused = soap_valid_socket(soap->socket);

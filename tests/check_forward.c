@@ -4,8 +4,10 @@
  * the call that asked, with more endpoints than a client keeps connections
  * for (the oldest dropped, the others moved: each must keep its own state);
  * kept-alive connections are reused; one the server closed while idle is
- * replaced by a new one without an error (the client does not look before
- * reusing a connection); a server that does not answer is a timeout.
+ * replaced by a new one without an error; one on which the server sent an
+ * answer nobody asked for before closing it (an HTTP 408) is not used
+ * again, so the next call gets its own answer; a server that does not
+ * answer is a timeout.
  *
  * Copyright (C) 2026 the kruispunt authors
  * SPDX-License-Identifier: GPL-2.0-or-later
@@ -62,7 +64,9 @@ whole(const struct client *c)
 }
 
 /* Answer a request: its path echoed; /silent gets nothing, /idle-close is
- * answered and its connection closed, as a server's idle timeout would. */
+ * answered and its connection closed, as a server's idle timeout would;
+ * /idle-408 is answered, then its connection gets an unasked-for 408 and
+ * is closed, as some servers' idle timeouts do. */
 static void
 answer(struct client *c, size_t n)
 {
@@ -83,6 +87,13 @@ answer(struct client *c, size_t n)
 	    body);
 	if (send(c->fd, out, (size_t)len, MSG_NOSIGNAL) != len ||
 	    strcmp(path, "/idle-close") == 0) {
+		close(c->fd);
+		c->fd = -1;
+	} else if (strcmp(path, "/idle-408") == 0) {
+		usleep(10000);
+		len = snprintf(out, sizeof(out), "HTTP/1.1 408 Request Timeout"
+		    "\r\nContent-Length: 0\r\nConnection: close\r\n\r\n");
+		(void)send(c->fd, out, (size_t)len, MSG_NOSIGNAL);
 		close(c->fd);
 		c->fd = -1;
 	}
@@ -281,6 +292,29 @@ test_closed_while_idle(void)
 	forward_free(f);
 }
 
+/* An unasked-for 408 and a close after an answer: the next call on that
+ * endpoint gets its own answer, on a new connection, each time. */
+static void
+test_stray_answer(void)
+{
+	struct forward	*f = client(2000);
+	char		 err[256], *b;
+	int		 i, a0 = atomic_load(&accepted);
+
+	for (i = 0; i < 3; i++) {
+		b = call(f, "/idle-408", err, sizeof(err));
+		CU_ASSERT_PTR_NOT_NULL(b);
+		if (b == NULL)
+			fprintf(stderr, "idle-408 %d: %s\n", i, err);
+		else
+			CU_ASSERT_STRING_EQUAL(b, "<ok path='/idle-408' n='1'/>");
+		free(b);
+		usleep(40000);	/* the 408 and the close reach the client */
+	}
+	CU_ASSERT_EQUAL(atomic_load(&accepted) - a0, 3);
+	forward_free(f);
+}
+
 /* No answer: the call ends at its timeout, as an error. */
 static void
 test_timeout(void)
@@ -313,6 +347,8 @@ main(void)
 	    test_many_endpoints);
 	CU_add_test(s, "a connection closed while idle is replaced",
 	    test_closed_while_idle);
+	CU_add_test(s, "an unasked-for answer is not taken for the next",
+	    test_stray_answer);
 	CU_add_test(s, "no answer: a timeout", test_timeout);
 	return test_run();
 }
