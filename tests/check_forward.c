@@ -269,27 +269,37 @@ test_many_endpoints(void)
 	forward_free(f);
 }
 
-/* A kept-alive connection the server closed while idle: the next call
- * goes out on a new one and succeeds, without looking first. */
+/* Three calls to path, each answered as the first on its connection, each
+ * on a new one: the server closed the last after its answer (and, for
+ * /idle-408, sent an unasked-for 408 before that). */
 static void
-test_closed_while_idle(void)
+three_on_new_connections(const char *path)
 {
 	struct forward	*f = client(2000);
-	char		 err[256], *b;
+	char		 err[256], want[64], *b;
 	int		 i, a0 = atomic_load(&accepted);
 
+	snprintf(want, sizeof(want), "<ok path='%s' n='1'/>", path);
 	for (i = 0; i < 3; i++) {
-		b = call(f, "/idle-close", err, sizeof(err));
+		b = call(f, path, err, sizeof(err));
 		CU_ASSERT_PTR_NOT_NULL(b);
 		if (b == NULL)
-			fprintf(stderr, "idle-close %d: %s\n", i, err);
+			fprintf(stderr, "%s %d: %s\n", path, i, err);
 		else
-			CU_ASSERT_STRING_EQUAL(b, "<ok path='/idle-close' n='1'/>");
+			CU_ASSERT_STRING_EQUAL(b, want);
 		free(b);
-		usleep(20000);	/* the close reaches the client */
+		usleep(40000);	/* the close (and the 408) reach the client */
 	}
 	CU_ASSERT_EQUAL(atomic_load(&accepted) - a0, 3);
 	forward_free(f);
+}
+
+/* A kept-alive connection the server closed while idle: the next call
+ * goes out on a new one and succeeds. */
+static void
+test_closed_while_idle(void)
+{
+	three_on_new_connections("/idle-close");
 }
 
 /* An unasked-for 408 and a close after an answer: the next call on that
@@ -297,22 +307,7 @@ test_closed_while_idle(void)
 static void
 test_stray_answer(void)
 {
-	struct forward	*f = client(2000);
-	char		 err[256], *b;
-	int		 i, a0 = atomic_load(&accepted);
-
-	for (i = 0; i < 3; i++) {
-		b = call(f, "/idle-408", err, sizeof(err));
-		CU_ASSERT_PTR_NOT_NULL(b);
-		if (b == NULL)
-			fprintf(stderr, "idle-408 %d: %s\n", i, err);
-		else
-			CU_ASSERT_STRING_EQUAL(b, "<ok path='/idle-408' n='1'/>");
-		free(b);
-		usleep(40000);	/* the 408 and the close reach the client */
-	}
-	CU_ASSERT_EQUAL(atomic_load(&accepted) - a0, 3);
-	forward_free(f);
+	three_on_new_connections("/idle-408");
 }
 
 /* No answer: the call ends at its timeout, as an error. */
