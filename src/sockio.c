@@ -9,6 +9,7 @@
 
 #include <sys/socket.h>
 #include <sys/time.h>
+#include <sys/uio.h>
 
 #include <errno.h>
 #include <fcntl.h>
@@ -147,4 +148,41 @@ sockio_out_free(struct sockio_out *o)
 	o->len = 0;
 	o->cap = 0;
 	o->hold = 0;
+}
+
+int
+sockio_send2(int fd, const void *a, size_t alen, const void *b, size_t blen)
+{
+	struct iovec	 iov[2];
+	struct msghdr	 msg;
+	ssize_t		 n;
+	size_t		 k;
+
+	iov[0].iov_base = (void *)a;
+	iov[0].iov_len = alen;
+	iov[1].iov_base = (void *)b;
+	iov[1].iov_len = blen;
+	memset(&msg, 0, sizeof(msg));
+	msg.msg_iov = iov;
+	msg.msg_iovlen = 2;
+	while (iov[0].iov_len + iov[1].iov_len > 0) {
+		if ((n = sendmsg(fd, &msg, MSG_NOSIGNAL)) == -1) {
+			if (errno == EINTR)
+				continue;
+			return -1;
+		}
+		if (n == 0) {
+			errno = EPIPE;
+			return -1;
+		}
+		for (k = (size_t)n; k > 0;) {
+			struct iovec *v = iov[0].iov_len > 0 ? &iov[0] : &iov[1];
+			size_t step = k < v->iov_len ? k : v->iov_len;
+
+			v->iov_base = (char *)v->iov_base + step;
+			v->iov_len -= step;
+			k -= step;
+		}
+	}
+	return 0;
 }

@@ -55,4 +55,11 @@ int	sockio_flush(struct sockio_out *, struct soap *, sockio_before_fn,
 	    void *);
 void	sockio_out_free(struct sockio_out *);
 
+/*
+ * Two pieces (an HTTP header and a body) with one sendmsg(), and more only
+ * when the socket takes part of them; no copy. 0, or -1 with errno (EAGAIN
+ * when the socket's send timeout passed, EPIPE when the peer closed).
+ */
+int	sockio_send2(int fd, const void *, size_t, const void *, size_t);
+
 #endif

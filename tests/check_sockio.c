@@ -1,6 +1,8 @@
 /*
  * kruispunt tests - sockio: held output leaves with one send(), unheld
- * output with one send() per call, and a large message is not held.
+ * output with one send() per call, and a large message is not held;
+ * sockio_send2 sends a header and a body as one record, and all of a body
+ * larger than the socket takes at once, in order.
  * An AF_UNIX SOCK_SEQPACKET pair keeps the boundaries of each send(), so
  * the peer counts them.
  *
@@ -13,6 +15,7 @@
 
 #include <CUnit/CUnit.h>
 #include <errno.h>
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -168,6 +171,94 @@ test_send_error(void)
 	soap_free(s);
 }
 
+/* Header and body: one record, header first. */
+static void
+test_send2_one_record(void)
+{
+	const char	*head = "HTTP/1.1 200 OK\r\nContent-Length: 5\r\n\r\n";
+	char		 buf[256];
+
+	CU_ASSERT_EQUAL(sockio_send2(soap->socket, head, strlen(head), "hello",
+	    5), 0);
+	CU_ASSERT_EQUAL(record(buf, sizeof(buf)), (ssize_t)(strlen(head) + 5));
+	CU_ASSERT_EQUAL(memcmp(buf, head, strlen(head)), 0);
+	CU_ASSERT_EQUAL(memcmp(buf + strlen(head), "hello", 5), 0);
+	CU_ASSERT_TRUE(none_waiting());
+	/* an empty body */
+	CU_ASSERT_EQUAL(sockio_send2(soap->socket, "H", 1, "", 0), 0);
+	CU_ASSERT_EQUAL(record(buf, sizeof(buf)), 1);
+}
+
+struct drain {
+	int	 fd;
+	char	*buf;
+	size_t	 len, got;
+};
+
+static void *
+drain(void *arg)
+{
+	struct drain	*d = arg;
+	ssize_t		 n;
+
+	/* a pause longer than the send timeout after the first piece, so
+	 * that sendmsg() returns with part of the data sent */
+	while (d->got < d->len && (n = recv(d->fd, d->buf + d->got,
+	    d->len - d->got, 0)) > 0) {
+		if (d->got == 0)
+			usleep(400000);
+		d->got += (size_t)n;
+	}
+	return NULL;
+}
+
+/* A body much larger than the socket's buffer, to a reader that stops
+ * for longer than the send timeout (300 ms): sendmsg() returns with part of
+ * it sent, the rest follows, and all of it arrives, in order. */
+static void
+test_send2_partial(void)
+{
+	size_t		 blen = 1 << 19, i;
+	char		*body = malloc(blen);
+	int		 sv[2], small = 4096;
+	struct drain	 d;
+	pthread_t	 t;
+
+	CU_ASSERT_EQUAL_FATAL(socketpair(AF_UNIX, SOCK_STREAM, 0, sv), 0);
+	setsockopt(sv[0], SOL_SOCKET, SO_SNDBUF, &small, sizeof(small));
+	CU_ASSERT_EQUAL_FATAL(sockio_timeouts(sv[0], 300, 300), 0);
+	for (i = 0; i < blen; i++)
+		body[i] = (char)(i * 7 + i / 251);
+	d.fd = sv[1];
+	d.len = 3 + blen;
+	d.got = 0;
+	d.buf = malloc(d.len);
+	CU_ASSERT_EQUAL_FATAL(pthread_create(&t, NULL, drain, &d), 0);
+	CU_ASSERT_EQUAL(sockio_send2(sv[0], "abc", 3, body, blen), 0);
+	shutdown(sv[0], SHUT_WR);	/* the reader stops at what was sent */
+	pthread_join(t, NULL);
+	CU_ASSERT_EQUAL(d.got, d.len);
+	CU_ASSERT_EQUAL(memcmp(d.buf, "abc", 3), 0);
+	CU_ASSERT_EQUAL(memcmp(d.buf + 3, body, blen), 0);
+	close(sv[0]);
+	close(sv[1]);
+	free(d.buf);
+	free(body);
+}
+
+static void
+test_send2_error(void)
+{
+	int	sv[2];
+
+	CU_ASSERT_EQUAL_FATAL(socketpair(AF_UNIX, SOCK_SEQPACKET, 0, sv), 0);
+	close(sv[1]);
+	errno = 0;
+	CU_ASSERT_EQUAL(sockio_send2(sv[0], "a", 1, "b", 1), -1);
+	CU_ASSERT_EQUAL(errno, EPIPE);
+	close(sv[0]);
+}
+
 int
 main(void)
 {
@@ -181,5 +272,10 @@ main(void)
 	CU_add_test(s, "a message larger than 64 KB is not held",
 	    test_large_not_held);
 	CU_add_test(s, "a send error is SOAP_EOF with errno", test_send_error);
+	CU_add_test(s, "header and body: one record", test_send2_one_record);
+	CU_add_test(s, "a body larger than the socket takes: all, in order",
+	    test_send2_partial);
+	CU_add_test(s, "header and body to a closed peer: EPIPE",
+	    test_send2_error);
 	return test_run();
 }
