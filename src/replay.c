@@ -46,11 +46,13 @@
 #include <sys/mman.h>
 
 #include <pthread.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include <openssl/evp.h>
 
+#include "log.h"
 #include "replay.h"
 #include "xmalloc.h"
 
@@ -253,17 +255,19 @@ memory_purge(void *state, int64_t now_ms)
  * a page fault on almost every remember() until all of them were touched
  * (measured: 2 % of the hub's CPU under load, and a fault on the exchange's
  * path). The memory is the table's for the life of the process anyway.
- * Without the mapping, calloc() as before.
+ * Out of memory is fatal, as in xcalloc().
  */
 static struct slot *
 table_new(size_t n)
 {
 	void	*p;
 
+	if (n == 0 || n > SIZE_MAX / sizeof(struct slot))
+		fatalx("replay cache: %zu slots", n);
 	p = mmap(NULL, n * sizeof(struct slot), PROT_READ | PROT_WRITE,
 	    MAP_PRIVATE | MAP_ANONYMOUS | MAP_POPULATE, -1, 0);
 	if (p == MAP_FAILED)
-		return NULL;
+		fatal("replay cache: mapping %zu bytes", n * sizeof(struct slot));
 	return p;
 }
 

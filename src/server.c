@@ -179,6 +179,8 @@ conn_send_direct(struct conn *c, const struct server_reply *r)
 	    r->content_type != NULL ? r->content_type :
 	    "text/plain; charset=utf-8", r->len,
 	    c->soap->keep_alive != 0 ? "keep-alive" : "close");
+	if (n < 0 || (size_t)n >= sizeof(head))
+		errno = EMSGSIZE;
 	if (n < 0 || (size_t)n >= sizeof(head) ||
 	    sockio_send2(c->soap->socket, head, (size_t)n,
 	    r->body != NULL ? r->body : "", r->len) == -1) {
@@ -367,8 +369,10 @@ conn_serve(struct conn *c)
 		c->too_large = 0;
 		if (soap_begin_recv(soap) != SOAP_OK) {
 			conn_set_busy(c, 1);
-			if (soap->error == SOAP_STOP && soap->keep_alive > 0)
-				goto next;	/* a GET, answered */
+			/* a GET, answered; kept alive as its header said
+			 * (gSOAP's -1, a new HTTP/1.1 connection, too) */
+			if (soap->error == SOAP_STOP && soap->keep_alive != 0)
+				goto next;
 			if (soap->error >= SOAP_GET_METHOD &&
 			    soap->error <= SOAP_HTTP_METHOD)
 				conn_refuse(c, 405, "method not allowed\n");

@@ -2,7 +2,7 @@
  * kruispunt tests - sockio: held output leaves with one send(), unheld
  * output with one send() per call, and a large message is not held;
  * sockio_send2 sends a header and a body as one record, and all of a body
- * larger than the socket takes at once, in order.
+ * whose sendmsg() was cut short by a signal, in order.
  * An AF_UNIX SOCK_SEQPACKET pair keeps the boundaries of each send(), so
  * the peer counts them.
  *
@@ -16,6 +16,7 @@
 #include <CUnit/CUnit.h>
 #include <errno.h>
 #include <pthread.h>
+#include <signal.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -190,10 +191,17 @@ test_send2_one_record(void)
 }
 
 struct drain {
-	int	 fd;
-	char	*buf;
-	size_t	 len, got;
+	int		 fd;
+	char		*buf;
+	size_t		 len, got;
+	pthread_t	 sender;
 };
+
+static void
+on_usr1(int sig)
+{
+	(void)sig;
+}
 
 static void *
 drain(void *arg)
@@ -201,20 +209,23 @@ drain(void *arg)
 	struct drain	*d = arg;
 	ssize_t		 n;
 
-	/* a pause longer than the send timeout after the first piece, so
-	 * that sendmsg() returns with part of the data sent */
+	/* after the first piece, a signal to the sender, blocked in
+	 * sendmsg() with the socket full: the call returns with part of the
+	 * data sent (or, when none was, EINTR) */
 	while (d->got < d->len && (n = recv(d->fd, d->buf + d->got,
 	    d->len - d->got, 0)) > 0) {
-		if (d->got == 0)
-			usleep(400000);
+		if (d->got == 0) {
+			pthread_kill(d->sender, SIGUSR1);
+			usleep(20000);
+		}
 		d->got += (size_t)n;
 	}
 	return NULL;
 }
 
-/* A body much larger than the socket's buffer, to a reader that stops
- * for longer than the send timeout (300 ms): sendmsg() returns with part of
- * it sent, the rest follows, and all of it arrives, in order. */
+/* A body much larger than the socket's buffer, its sendmsg() interrupted
+ * by a signal (no SA_RESTART) once part of it is sent: the rest follows,
+ * and all of it arrives, in order. */
 static void
 test_send2_partial(void)
 {
@@ -222,13 +233,18 @@ test_send2_partial(void)
 	char		*body = malloc(blen);
 	int		 sv[2], small = 4096;
 	struct drain	 d;
+	struct sigaction sa, old;
 	pthread_t	 t;
 
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = on_usr1;	/* sa_flags 0: no SA_RESTART */
+	sigemptyset(&sa.sa_mask);
+	CU_ASSERT_EQUAL_FATAL(sigaction(SIGUSR1, &sa, &old), 0);
 	CU_ASSERT_EQUAL_FATAL(socketpair(AF_UNIX, SOCK_STREAM, 0, sv), 0);
 	setsockopt(sv[0], SOL_SOCKET, SO_SNDBUF, &small, sizeof(small));
-	CU_ASSERT_EQUAL_FATAL(sockio_timeouts(sv[0], 300, 300), 0);
 	for (i = 0; i < blen; i++)
 		body[i] = (char)(i * 7 + i / 251);
+	d.sender = pthread_self();
 	d.fd = sv[1];
 	d.len = 3 + blen;
 	d.got = 0;
@@ -244,6 +260,7 @@ test_send2_partial(void)
 	close(sv[1]);
 	free(d.buf);
 	free(body);
+	sigaction(SIGUSR1, &old, NULL);
 }
 
 static void
@@ -273,7 +290,7 @@ main(void)
 	    test_large_not_held);
 	CU_add_test(s, "a send error is SOAP_EOF with errno", test_send_error);
 	CU_add_test(s, "header and body: one record", test_send2_one_record);
-	CU_add_test(s, "a body larger than the socket takes: all, in order",
+	CU_add_test(s, "a send cut short by a signal: all of it, in order",
 	    test_send2_partial);
 	CU_add_test(s, "header and body to a closed peer: EPIPE",
 	    test_send2_error);
