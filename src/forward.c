@@ -156,8 +156,8 @@ forward_poll_none(struct soap *soap)
  * read? Between two calls an institution can only have closed it, or have
  * sent bytes nobody asked for, such as a "408 Request Timeout" just before
  * it closes; the next call would take those for its answer. Such a
- * connection is not used again. One recv() that does not wait. (gSOAP's
- * own check takes pending bytes for a live connection.)
+ * connection is not used again. One recv() that does not wait. (HTTPS
+ * and calls without a timeout keep gSOAP's own look, soap_poll.)
  */
 static int
 forward_stale(SOAP_SOCKET sk)
