@@ -133,25 +133,16 @@ server_reply_text(struct server_reply *r, int status, const char *content_type,
 	r->body = xstrndup(text, r->len);
 }
 
-/* The reason phrase of an HTTP status the hub or an institution answers. */
+/* The reason phrase of a status the servers answer with (server_reply). */
 static const char *
 http_reason(int status)
 {
 	switch (status) {
 	case 200: return "OK";
-	case 202: return "Accepted";
-	case 204: return "No Content";
-	case 400: return "Bad Request";
-	case 403: return "Forbidden";
 	case 404: return "Not Found";
 	case 405: return "Method Not Allowed";
-	case 408: return "Request Timeout";
-	case 411: return "Length Required";
 	case 413: return "Payload Too Large";
-	case 415: return "Unsupported Media Type";
-	case 429: return "Too Many Requests";
 	case 500: return "Internal Server Error";
-	case 501: return "Not Implemented";
 	case 503: return "Service Unavailable";
 	default: return status < 400 ? "OK" : "Error";
 	}
@@ -167,7 +158,8 @@ http_reason(int status)
  * HTTP/1.0 without keep-alive) or when the connection is being refused.
  */
 static int
-conn_send_direct(struct conn *c, const struct server_reply *r)
+conn_send_direct(struct conn *c, const struct server_reply *r,
+    const char *ctype)
 {
 	char	head[512];
 	int	n;
@@ -176,19 +168,15 @@ conn_send_direct(struct conn *c, const struct server_reply *r)
 	    "Server: kruispunt\r\nX-Frame-Options: SAMEORIGIN\r\n"
 	    "Content-Type: %s\r\nContent-Length: %zu\r\n"
 	    "Connection: %s\r\n\r\n", r->status, http_reason(r->status),
-	    r->content_type != NULL ? r->content_type :
-	    "text/plain; charset=utf-8", r->len,
-	    c->soap->keep_alive != 0 ? "keep-alive" : "close");
+	    ctype, r->len, c->soap->keep_alive != 0 ? "keep-alive" : "close");
 	if (n < 0 || (size_t)n >= sizeof(head))
 		errno = EMSGSIZE;
-	if (n < 0 || (size_t)n >= sizeof(head) ||
-	    sockio_send2(c->soap->socket, head, (size_t)n,
-	    r->body != NULL ? r->body : "", r->len) == -1) {
-		c->soap->errnum = errno;
-		c->soap->error = SOAP_EOF;
-		return -1;
-	}
-	return 0;
+	else if (sockio_send2(c->soap->socket, head, (size_t)n,
+	    r->body != NULL ? r->body : "", r->len) == 0)
+		return 0;
+	c->soap->errnum = errno;
+	c->soap->error = SOAP_EOF;
+	return -1;
 }
 
 /* Send a reply; on a plain connection its header and body leave with one
@@ -197,11 +185,12 @@ static int
 conn_send(struct conn *c, const struct server_reply *r)
 {
 	struct soap	*soap = c->soap;
+	const char	*ctype = r->content_type != NULL ? r->content_type :
+			    "text/plain; charset=utf-8";
 
 	if (c->plain)
-		return conn_send_direct(c, r);
-	soap->http_content = r->content_type != NULL ? r->content_type :
-	    "text/plain; charset=utf-8";
+		return conn_send_direct(c, r, ctype);
+	soap->http_content = ctype;
 	soap->length = r->len;
 	return soap_response(soap, SOAP_FILE + (r->status == 200 ? 0 :
 	    r->status)) || soap_send_raw(soap, r->body != NULL ? r->body : "",

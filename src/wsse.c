@@ -71,7 +71,6 @@
 #include "wsse_int.h"
 #include "xmalloc.h"
 
-#define DS_NS		"http://www.w3.org/2000/09/xmldsig#"
 #define EXC_C14N	"http://www.w3.org/2001/10/xml-exc-c14n#"
 
 static const char *const signature_methods[] = {

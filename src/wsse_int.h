@@ -16,6 +16,9 @@
 /* Refusal reasons are formatted as the envelope module does. */
 #define wsse_refuse	envelope_refuse
 
+/* The XML Signature namespace, as envelope_is and soapmsg_child take it. */
+#define DS_NS		"http://www.w3.org/2000/09/xmldsig#"
+
 #define WSSE_CHAIN_CACHE	256	/* chain verdicts per context */
 #define WSSE_CERT_WAYS		4	/* parsed certificates: ways per set */
 #define WSSE_CERT_CACHE_DEFAULT	256	/* parsed certificates per context */

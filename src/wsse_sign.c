@@ -314,16 +314,6 @@ sign_template(struct wsse_ctx *ctx, xmlNodePtr sig, char *reason, size_t rlen)
 	return e;
 }
 
-/*
- * The signature of the template computed here, without xmlsec's transform
- * chain (its node sets, buffers and transform objects cost as much as the
- * ECDSA signature itself): each reference's element by kruispunt's
- * exclusive c14n and SHA-256 into its DigestValue, then SignedInfo by the
- * same c14n, signed with EVP_DigestSign into SignatureValue. The bytes are
- * those xmlsec would digest and sign (check_wsse compares the two ways; an
- * RSA signature, being deterministic, comes out the same). 0, or -1 when
- * an element is left to libxml2's c14n (sign_template then does it all).
- */
 static atomic_int	sign_by_xmlsec;		/* for tests and benches */
 static atomic_ullong	count_own, count_xmlsec;
 
@@ -339,9 +329,16 @@ set_base64(xmlNodePtr n, const unsigned char *data, size_t len)
 	return 0;
 }
 
-/* The XML Signature namespace, as envelope_is and soapmsg_child take it. */
-#define DS_NS	((const char *)xmlSecDSigNs)
-
+/*
+ * The signature of the template computed here, without xmlsec's transform
+ * chain (its node sets, buffers and transform objects cost as much as the
+ * ECDSA signature itself): each reference's element by kruispunt's
+ * exclusive c14n and SHA-256 into its DigestValue, then SignedInfo by the
+ * same c14n, signed with EVP_DigestSign into SignatureValue. The bytes are
+ * those xmlsec would digest and sign (check_wsse compares the two ways; an
+ * RSA signature, being deterministic, comes out the same). 0, or -1 when
+ * an element is left to libxml2's c14n (sign_template then does it all).
+ */
 static int
 sign_own(struct wsse_ctx *ctx, xmlNodePtr sig, xmlNodePtr const *targets,
     int ntargets)
@@ -354,19 +351,20 @@ sign_own(struct wsse_ctx *ctx, xmlNodePtr sig, xmlNodePtr const *targets,
 	int		 i, r;
 
 	if (atomic_load_explicit(&sign_by_xmlsec, memory_order_relaxed) ||
-	    ctx->sign_pkey == NULL || (si = soapmsg_child(sig, DS_NS, "SignedInfo")) ==
-	    NULL || (sv = envelope_next_element(si)) == NULL ||
+	    ctx->sign_pkey == NULL ||
+	    (si = soapmsg_child(sig, DS_NS, "SignedInfo")) == NULL ||
+	    (sv = envelope_next_element(si)) == NULL ||
 	    !envelope_is(sv, DS_NS, "SignatureValue"))
 		return -1;
 	for (i = 0, ref = soapmsg_child(si, DS_NS, "Reference"); i < ntargets;
 	    i++, ref = envelope_next_element(ref)) {
-		if (ref == NULL || !envelope_is(ref, DS_NS, "Reference") || wsse_c14n_subtree(targets[i], &c14n,
-		    &clen) == -1)
+		if (ref == NULL || !envelope_is(ref, DS_NS, "Reference") ||
+		    wsse_c14n_subtree(targets[i], &c14n, &clen) == -1)
 			return -1;
 		r = EVP_Digest(c14n, clen, md, &mdlen, EVP_sha256(), NULL);
 		free(c14n);
-		if (r != 1 || set_base64(soapmsg_child(ref, DS_NS, "DigestValue"), md,
-		    mdlen) == -1)
+		if (r != 1 || set_base64(soapmsg_child(ref, DS_NS,
+		    "DigestValue"), md, mdlen) == -1)
 			return -1;
 	}
 	if (wsse_c14n_subtree(si, &c14n, &clen) == -1)
