@@ -119,6 +119,7 @@ static const struct conf_key conf_keys[] = {
 	{ "database", CONF_DATABASE, "password_file", T_FILE, O(db_password_file), 0, 0, "", 0 },
 	{ "database", CONF_DATABASE, "name", T_NAME, O(db_name), 0, 0, "kruispunt", 0 },
 	{ "database", CONF_DATABASE, "connect_timeout", T_DURATION, O(db_connect_timeout), 1 * SEC, 600 * SEC, "5s", 0 },
+	{ "database", CONF_DATABASE, "start_wait", T_DURATION, O(db_start_wait), 0, 3600 * SEC, "30s", 0 },
 	{ "database", CONF_DATABASE, "directory_cache", T_DURATION, O(db_directory_cache), 0, 3600 * SEC, "2s", 0 },
 
 	{ "log", CONF_LOG, "level", T_LEVEL, O(log_level), 0, 0, "info", 0 },

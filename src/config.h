@@ -84,6 +84,7 @@ struct kp_config {
 	char	*db_password_file;
 	char	*db_name;
 	int	 db_connect_timeout;
+	int	 db_start_wait;
 	int	 db_directory_cache;
 
 	/* [log] */

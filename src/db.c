@@ -11,10 +11,13 @@
  */
 #include "build-config.h"
 
+#include <stdatomic.h>
 #include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <string.h>
+#include <time.h>
+#include <unistd.h>
 
 #include <errmsg.h>
 #include <mysql.h>
@@ -22,16 +25,61 @@
 
 #include "config.h"
 #include "db.h"
+#include "log.h"
 
-/* Open a connection as the [database] section says; NULL with err on failure. */
-MYSQL *
-db_connect(const struct kp_config *cf, char *err, size_t errlen)
+/* While kruispuntd starts: until when (CLOCK_MONOTONIC, µs) a connection
+ * that the server did not answer is tried again; 0 once it runs. */
+static _Atomic int64_t	db_start_deadline;
+
+static int64_t
+db_now_us(void)
+{
+	struct timespec	ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
+}
+
+/*
+ * From now on, for up to ms milliseconds, db_connect tries again when the
+ * server does not answer (not there yet, handshake timed out, too many
+ * connections); 0 ends that. A refusal (wrong password, no such database)
+ * is never tried again.
+ */
+void
+db_start_wait(int ms)
+{
+	atomic_store(&db_start_deadline, ms > 0 ? db_now_us() +
+	    (int64_t)ms * 1000 : 0);
+}
+
+static int
+db_error_is_not_there(unsigned int e)
+{
+	switch (e) {
+	case CR_CONNECTION_ERROR:
+	case CR_CONN_HOST_ERROR:
+	case CR_SERVER_GONE_ERROR:
+	case CR_SERVER_LOST:
+	case CR_SERVER_HANDSHAKE_ERR:
+	case ER_CON_COUNT_ERROR:
+		return 1;
+	default:
+		return 0;
+	}
+}
+
+/* One attempt; NULL with err and *e (the client's error number). */
+static MYSQL *
+db_connect_once(const struct kp_config *cf, char *err, size_t errlen,
+    unsigned int *e)
 {
 	MYSQL		*db;
 	unsigned int	 timeout, proto;
 	bool		 off = false;
 	const char	*host = cf->db_host, *sock = cf->db_socket;
 
+	*e = 0;
 	if ((db = mysql_init(NULL)) == NULL) {
 		snprintf(err, errlen, "mysql_init failed (out of memory)");
 		return NULL;
@@ -53,10 +101,44 @@ db_connect(const struct kp_config *cf, char *err, size_t errlen)
 		snprintf(err, errlen, "cannot connect to MariaDB database %s "
 		    "at %s: %s", cf->db_name, sock != NULL ? sock : host,
 		    mysql_error(db));
+		*e = mysql_errno(db);
 		mysql_close(db);
 		return NULL;
 	}
 	return db;
+}
+
+/*
+ * Open a connection as the [database] section says; NULL with err on
+ * failure. While db_start_wait's time runs, a server that does not answer
+ * is tried again, every 250 ms at first, then every 2 s.
+ */
+MYSQL *
+db_connect(const struct kp_config *cf, char *err, size_t errlen)
+{
+	MYSQL		*db;
+	unsigned int	 e;
+	int64_t		 deadline, left, pause = 250000;
+	int		 attempt;
+
+	for (attempt = 1;; attempt++) {
+		if ((db = db_connect_once(cf, err, errlen, &e)) != NULL) {
+			if (attempt > 1)
+				log_info("the database answered (attempt %d)",
+				    attempt);
+			return db;
+		}
+		deadline = atomic_load(&db_start_deadline);
+		if (deadline == 0 || !db_error_is_not_there(e) ||
+		    (left = deadline - db_now_us()) <= 0)
+			return NULL;
+		log_warnx("%s; trying again for up to %lld s", err,
+		    (long long)((left + 999999) / 1000000));
+		if (pause > left)
+			pause = left;
+		usleep((useconds_t)pause);
+		pause = pause * 2 > 2000000 ? 2000000 : pause * 2;
+	}
 }
 
 /* Close a connection (NULL is fine). */

@@ -14,6 +14,7 @@
 
 #include "config.h"
 #include "daemon.h"
+#include "db.h"
 #include "hub.h"
 #include "log.h"
 #include "server.h"
@@ -54,6 +55,9 @@ serve(struct kp_config *cf, int foreground)
 	log_init("kruispuntd", foreground, (enum log_level)cf->log_level);
 	if (cf->log_debug != NULL)
 		log_set_debug(cf->log_debug);
+	/* the database may still be starting, or behind a proxy that has not
+	 * checked its servers yet: the connections made now are tried again */
+	db_start_wait(cf->db_start_wait);
 	if ((hub = hub_new(cf, err, sizeof(err))) == NULL)
 		fatalx("%s", err);
 	memset(&so, 0, sizeof(so));
@@ -72,6 +76,7 @@ serve(struct kp_config *cf, int foreground)
 	hub_server_ops(hub, &ops);
 	if ((srv = server_new(&so, &ops, err, sizeof(err))) == NULL)
 		fatalx("%s", err);
+	db_start_wait(0);
 	if (cf->hub_pid_file != NULL && daemon_pidfile(cf->hub_pid_file) == -1)
 		fatalx("cannot write the pid file %s", cf->hub_pid_file);
 	if (daemon_signals_start(on_stop, on_reload, NULL) == -1)

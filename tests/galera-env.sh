@@ -229,8 +229,23 @@ galenv_hub() { # I [LINES]
 	hubenv_wait_http "http://127.0.0.1:$(galenv_get HUB_PORT "$1")/health" || {
 		echo "galera-env.sh: hub node $1 does not answer:" >&2
 		tail -20 "$T/hub-$1.log" >&2
+		galenv_diagnose "db-$1" >&2
 		return 1
 	}
+}
+
+# What a failed start needs to be understood: HAProxy's view of the
+# database front NAME, each Galera node's state and its log's last lines.
+galenv_diagnose() { # NAME
+	echo "HAProxy, $1:"
+	curl -s "$GALENV_STATS;csv" | awk -F, -v p="$1" \
+	    '$1 == p { print "  " $2 ": " $18 ", sessions " $5 ", check " $37 }'
+	_di=1
+	while [ $_di -le "$GALERA_N" ]; do
+		echo "Galera node $_di: $(galera_status $_di wsrep_local_state_comment 2>&1)"
+		tail -5 "$GALERA_DIR/node$_di/error.log" 2>/dev/null | sed 's/^/  /'
+		_di=$((_di + 1))
+	done
 }
 
 galenv_hub_stop() { # I [SIGNAL]
