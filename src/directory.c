@@ -67,6 +67,14 @@ enum dir_query_id {
 	Q_COUNT
 };
 
+/*
+ * An expired claim is taken over, ticket first: MariaDB assigns left to
+ * right, and the ticket's test must still see the old expiry.
+ */
+#define CLAIM_EXPIRED	"ticket = IF(expires_at < UTC_TIMESTAMP(6), " \
+	"VALUES(ticket), ticket), expires_at = IF(expires_at < " \
+	"UTC_TIMESTAMP(6), VALUES(expires_at), expires_at)"
+
 static const struct {
 	const char	*name;
 	const char	*sql;
@@ -120,9 +128,8 @@ static const struct {
 	    "SELECT quality, begin_date, end_date FROM person_file WHERE "
 	    "ssin = ? AND institution = ? ORDER BY quality, begin_date" },
 	[Q_MESSAGE_SEEN] = { "remember a MessageId",
-	    "INSERT INTO message_seen (sender, message_id, expires_at) VALUES "
-	    "(?, ?, ?) ON DUPLICATE KEY UPDATE expires_at = IF(expires_at < "
-	    "UTC_TIMESTAMP(6), VALUES(expires_at), expires_at)" },
+	    "INSERT INTO message_seen (sender, message_id, expires_at, ticket) "
+	    "VALUES (?, ?, ?, ?) ON DUPLICATE KEY UPDATE " CLAIM_EXPIRED },
 	[Q_INSTITUTIONS] = { "every institution",
 	    "SELECT id, sector, endpoint, active FROM institution ORDER BY id "
 	    "LIMIT " DIR_INSTITUTIONS_LIMIT_TEXT },
@@ -793,31 +800,36 @@ directory_consult(struct directory *d, const char *ssin, const char *service,
  * this exchange's own, written by the try whose answer was lost (on a
  * Galera cluster the node may commit and replicate and die before it
  * answers), 0 when another exchange holds it, -1 on error. The row's
- * expiry, computed from this exchange's arrival to the microsecond, tells.
+ * ticket tells.
  */
 static int
 claim_mine(struct directory *d, const char *sender, const char *message_id,
-    const char *expires)
+    const char *ticket)
 {
-	const char	*in[3] = { sender, message_id, expires };
+	const char	*in[3] = { sender, message_id, ticket };
 	char		 esc[3][2 * 130 + 1], q[1024];
 	MYSQL_RES	*res;
 	int		 n, mine;
 	size_t		 i;
 
+	if (d->db == NULL) {
+		snprintf(d->err, sizeof(d->err), "claim: reading it back: no "
+		    "connection");
+		return -1;
+	}
 	for (i = 0; i < 3; i++) {
 		if (strlen(in[i]) > 130)
 			return -1;
 		mysql_real_escape_string(d->db, esc[i], in[i], strlen(in[i]));
 	}
 	n = snprintf(q, sizeof(q), "SELECT 1 FROM message_seen WHERE sender = "
-	    "'%s' AND message_id = '%s' AND expires_at = '%s'", esc[0], esc[1],
+	    "'%s' AND message_id = '%s' AND ticket = '%s'", esc[0], esc[1],
 	    esc[2]);
-	if (n < 0 || (size_t)n >= sizeof(q) || d->db == NULL ||
+	if (n < 0 || (size_t)n >= sizeof(q) ||
 	    mysql_real_query(d->db, q, (unsigned long)n) != 0 ||
 	    (res = mysql_store_result(d->db)) == NULL) {
 		snprintf(d->err, sizeof(d->err), "claim: reading it back: %s",
-		    d->db != NULL ? mysql_error(d->db) : "no connection");
+		    mysql_error(d->db));
 		return -1;
 	}
 	mine = mysql_num_rows(res) > 0;
@@ -826,7 +838,8 @@ claim_mine(struct directory *d, const char *sender, const char *message_id,
 }
 
 struct claim_try {
-	const char		*in[4];	/* sender, message_id, expires, ssin */
+	const char		*in[5];	/* sender, message_id, expires, ticket,
+					 * ssin */
 	int			 claimed;
 	unsigned long long	 affected;
 	MYSQL_RES		*res;
@@ -840,22 +853,21 @@ claim_try(struct directory *d, void *arg)
 	static const char	 files_order[] = " ORDER BY institution, "
 	    "quality, begin_date";
 	struct claim_try	*x = arg;
-	char			 esc[4][2 * 130 + 1], q[1600];
+	char			 esc[5][2 * 130 + 1], q[2000];
 	unsigned int		 e, i;
 	int			 n;
 
-	for (i = 0; i < 4; i++)
+	for (i = 0; i < 5; i++)
 		mysql_real_escape_string(d->db, esc[i], x->in[i],
 		    strlen(x->in[i]));
 	if (!x->claimed)
 		n = snprintf(q, sizeof(q), "INSERT INTO message_seen "
-		    "(sender, message_id, expires_at) VALUES ('%s', '%s', "
-		    "'%s') ON DUPLICATE KEY UPDATE expires_at = "
-		    "IF(expires_at < UTC_TIMESTAMP(6), VALUES(expires_at), "
-		    "expires_at); %s'%s'%s", esc[0], esc[1], esc[2],
-		    files_sql, esc[3], files_order);
+		    "(sender, message_id, expires_at, ticket) VALUES ('%s', "
+		    "'%s', '%s', '%s') ON DUPLICATE KEY UPDATE " CLAIM_EXPIRED
+		    "; %s'%s'%s", esc[0], esc[1], esc[2], esc[3], files_sql,
+		    esc[4], files_order);
 	else
-		n = snprintf(q, sizeof(q), "%s'%s'%s", files_sql, esc[3],
+		n = snprintf(q, sizeof(q), "%s'%s'%s", files_sql, esc[4],
 		    files_order);
 	if (n < 0 || (size_t)n >= sizeof(q)) {
 		snprintf(d->err, sizeof(d->err), "claim: query too long");
@@ -885,18 +897,18 @@ claim_try(struct directory *d, void *arg)
 
 static int
 dir_claim_files(struct directory *d, const char *sender,
-    const char *message_id, const char *expires, const char *ssin,
-    int *fresh)
+    const char *message_id, const char *expires, const char *ticket,
+    const char *ssin, int *fresh)
 {
 	struct dir_cursor	*cur = &d->cursor[Q_PERSON_FILES];
-	struct claim_try	 x = { { sender, message_id, expires, ssin },
-				    0, 0, NULL };
+	struct claim_try	 x = { { sender, message_id, expires, ticket,
+				    ssin }, 0, 0, NULL };
 	const char		*cells[DB_MAX_COLS];
 	struct dircache_rows	*rows;
 	MYSQL_ROW		 row;
 	unsigned int		 i;
 
-	for (i = 0; i < 4; i++)
+	for (i = 0; i < 5; i++)
 		if (strlen(x.in[i]) > 130) {
 			snprintf(d->err, sizeof(d->err), "claim: a value is too "
 			    "long");
@@ -918,7 +930,7 @@ dir_claim_files(struct directory *d, const char *sender,
 	cur->rows = rows;	/* ours alone: never put in the cache */
 	*fresh = x.affected > 0;
 	if (!*fresh && d->lost &&
-	    (*fresh = claim_mine(d, sender, message_id, expires)) == -1) {
+	    (*fresh = claim_mine(d, sender, message_id, ticket)) == -1) {
 		*fresh = 0;
 		return -1;
 	}
@@ -933,9 +945,9 @@ dir_claim_files(struct directory *d, const char *sender,
  */
 int
 directory_consult_claim(struct directory *d, const char *sender,
-    const char *message_id, const char *expires, const char *ssin,
-    const char *service, const char *quality, struct dir_consult *c,
-    int *fresh)
+    const char *message_id, const char *expires, const char *ticket,
+    const char *ssin, const char *service, const char *quality,
+    struct dir_consult *c, int *fresh)
 {
 	int			 rc;
 
@@ -946,13 +958,14 @@ directory_consult_claim(struct directory *d, const char *sender,
 	if (rc == 0) {
 		/* an unknown service: the claim alone */
 		if ((rc = directory_message_seen(d, sender, message_id,
-		    expires)) == -1)
+		    expires, ticket)) == -1)
 			return -1;
 		*fresh = rc;
 		return 0;
 	}
 	c->facts.service_known = 1;
-	if (dir_claim_files(d, sender, message_id, expires, ssin, fresh) == -1)
+	if (dir_claim_files(d, sender, message_id, expires, ticket, ssin,
+	    fresh) == -1)
 		return -1;
 	if (!*fresh)
 		return 0;
@@ -1122,22 +1135,23 @@ directory_list(struct directory *d, const char *ssin, const char *institution,
 
 /*
  * Remember sender's MessageId until expires ("YYYY-MM-DD HH:MM:SS.ffffff",
- * UTC): 1 new (or an expired one reused), 0 already seen, -1 error. Shared
- * by every hub node through the database (the primary key decides). A
- * claim retried on a new connection that finds the MessageId taken asks
- * whether the row is its own (claim_mine()).
+ * UTC), claimed by the exchange with this ticket: 1 new (or an expired one
+ * reused), 0 already seen, -1 error. Shared by every hub node through the
+ * database (the primary key decides). A claim retried on a new connection
+ * that finds the MessageId taken asks whether the row is its own
+ * (claim_mine()).
  */
 int
 directory_message_seen(struct directory *d, const char *sender,
-    const char *message_id, const char *expires)
+    const char *message_id, const char *expires, const char *ticket)
 {
-	const char *const	p[] = { sender, message_id, expires };
+	const char *const	p[] = { sender, message_id, expires, ticket };
 	unsigned long long	n;
 
 	if (dir_write(d, Q_MESSAGE_SEEN, p, &n) == -1)
 		return -1;
 	if (n == 0 && d->lost)
-		return claim_mine(d, sender, message_id, expires);
+		return claim_mine(d, sender, message_id, ticket);
 	return n > 0 ? 1 : 0;
 }
 

@@ -57,9 +57,9 @@ int	directory_consult(struct directory *, const char *ssin,
 	    const char *service, const char *quality, struct dir_consult *);
 void	directory_consult_free(struct dir_consult *);
 int	directory_consult_claim(struct directory *, const char *sender,
-	    const char *message_id, const char *expires, const char *ssin,
-	    const char *service, const char *quality, struct dir_consult *,
-	    int *fresh);
+	    const char *message_id, const char *expires, const char *ticket,
+	    const char *ssin, const char *service, const char *quality,
+	    struct dir_consult *, int *fresh);
 int	directory_mutation(struct directory *, const char *ssin,
 	    const char *mutation_type, struct dir_mutation *);
 void	directory_mutation_free(struct dir_mutation *);
@@ -79,7 +79,7 @@ int	directory_list(struct directory *, const char *ssin,
 	    const char *institution, void (*each)(void *, const char *quality,
 	    const char *begin, const char *end), void *arg);
 int	directory_message_seen(struct directory *, const char *sender,
-	    const char *message_id, const char *expires);
+	    const char *message_id, const char *expires, const char *ticket);
 /* Expired MessageIds removed by one directory_purge_seen() at most. */
 #define DIR_PURGE_LIMIT		1000
 #define DIR_PURGE_LIMIT_TEXT	"1000"

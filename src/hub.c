@@ -563,7 +563,7 @@ step_fields(struct exchange *x)
 		return 0;	/* claimed with the directory read: hub_consult */
 	claim_expiry(x, expires);
 	rc = directory_message_seen(x->w->dir, x->sender.id, r->message_id,
-	    expires);
+	    expires, r->ticket);
 	return claim_checked(x, rc);
 }
 
@@ -816,7 +816,8 @@ hub_consult(struct exchange *x)
 	t = hub_now_us();
 	claim_expiry(x, expires);
 	if (directory_consult_claim(x->w->dir, x->sender.id, r->message_id,
-	    expires, r->ssin, r->service, r->quality, &c, &fresh) == -1)
+	    expires, r->ticket, r->ssin, r->service, r->quality, &c,
+	    &fresh) == -1)
 		return refuse(x, KP_INTERNAL, "the directory or the replay store "
 		    "could not be read: %s", directory_error(x->w->dir));
 	if (claim_checked(x, fresh) == -1)

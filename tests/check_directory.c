@@ -36,6 +36,9 @@
 #define UNEMP	"0100000169"
 #define FUND1	"0200000142"
 #define FUND2	"0200000241"
+/* two exchanges' tickets */
+#define TK		"6f1c0b2e-4a57-4d2b-9c1e-0d3a5b7e9f21"
+#define TK_OTHER	"0b9d4c3a-7e21-4f60-8a15-c2e4d6f8a0b3"
 #define NR	"0300000115"
 #define PENS	"0600000131"
 
@@ -249,17 +252,17 @@ test_purge_seen(void)
 	CU_ASSERT_EQUAL_FATAL(mysql_query(db, "DELETE FROM message_seen"), 0);
 	/* 2,500 expired MessageIds (synthetic senders), 3 still current */
 	for (i = 0; i < 2500; i += 500) {
-		snprintf(q, sizeof(q), "INSERT INTO message_seen SELECT '%s', "
+		snprintf(q, sizeof(q), "INSERT INTO message_seen (sender, message_id, expires_at) SELECT '%s', "
 		    "CONCAT('old-', seq), UTC_TIMESTAMP(6) - INTERVAL seq SECOND "
 		    "FROM seq_%d_to_%d", FUND1, i + 1, i + 500);
 		CU_ASSERT_EQUAL_FATAL(mysql_query(db, q), 0);
 	}
 	CU_ASSERT_EQUAL(directory_message_seen(dir, FUND2, "new-1",
-	    "2099-01-01 00:00:00.000000"), 1);
+	    "2099-01-01 00:00:00.000000", TK), 1);
 	CU_ASSERT_EQUAL(directory_message_seen(dir, FUND2, "new-2",
-	    "2099-01-01 00:00:00.000000"), 1);
+	    "2099-01-01 00:00:00.000000", TK), 1);
 	CU_ASSERT_EQUAL(directory_message_seen(dir, FUND1, "old-7",
-	    "2099-01-01 00:00:00.000000"), 1);	/* an expired one, reused */
+	    "2099-01-01 00:00:00.000000", TK), 1);	/* an expired one, reused */
 	CU_ASSERT_EQUAL(count("SELECT COUNT(*) FROM message_seen"), 2502);
 	CU_ASSERT_EQUAL(directory_purge_seen(dir), DIR_PURGE_LIMIT);
 	CU_ASSERT_EQUAL(directory_purge_seen(dir), DIR_PURGE_LIMIT);
@@ -270,9 +273,9 @@ test_purge_seen(void)
 	    "message_id IN ('new-1', 'new-2', 'old-7')"), 3);
 	/* what was purged is new again; what was kept is still a replay */
 	CU_ASSERT_EQUAL(directory_message_seen(dir, FUND1, "old-8",
-	    "2099-01-01 00:00:00.000000"), 1);
+	    "2099-01-01 00:00:00.000000", TK), 1);
 	CU_ASSERT_EQUAL(directory_message_seen(dir, FUND2, "new-1",
-	    "2099-01-01 00:00:00.000000"), 0);
+	    "2099-01-01 00:00:00.000000", TK), 0);
 }
 
 static void test_reconnect(void);
@@ -296,7 +299,7 @@ test_consult_claim(void)
 	    "INSURED", &a), 0);
 	nfiles = a.facts.nfiles;
 	CU_ASSERT_EQUAL_FATAL(directory_consult_claim(dir, FUND2, odd,
-	    "2099-01-01 00:00:00.000000", "78031914571", "WAGES", "INSURED",
+	    "2099-01-01 00:00:00.000000", TK, "78031914571", "WAGES", "INSURED",
 	    &b, &fresh), 0);
 	CU_ASSERT_EQUAL(fresh, 1);
 	CU_ASSERT_TRUE(a.facts.nfiles > 0);
@@ -318,24 +321,24 @@ test_consult_claim(void)
 	    "message_id = 'it''s \\\\ \"odd\"; DROP TABLE x; --'"), 1);
 	/* the same again: claimed already, either way */
 	CU_ASSERT_EQUAL(directory_consult_claim(dir, FUND2, odd,
-	    "2099-01-01 00:00:00.000000", "78031914571", "WAGES", "INSURED",
+	    "2099-01-01 00:00:00.000000", TK, "78031914571", "WAGES", "INSURED",
 	    &b, &fresh), 0);
 	CU_ASSERT_EQUAL(fresh, 0);
 	CU_ASSERT_EQUAL(b.facts.nfiles, 0);
 	CU_ASSERT_EQUAL(directory_message_seen(dir, FUND2, odd,
-	    "2099-01-01 00:00:00.000000"), 0);
+	    "2099-01-01 00:00:00.000000", TK), 0);
 	/* an unknown service: claimed all the same */
 	CU_ASSERT_EQUAL(directory_consult_claim(dir, FUND2, "claim-2",
-	    "2099-01-01 00:00:00.000000", "78031914571", "NO_SUCH_SERVICE",
+	    "2099-01-01 00:00:00.000000", TK, "78031914571", "NO_SUCH_SERVICE",
 	    "INSURED", &b, &fresh), 0);
 	CU_ASSERT_EQUAL(fresh, 1);
 	CU_ASSERT_FALSE(b.facts.service_known);
 	CU_ASSERT_EQUAL(directory_message_seen(dir, FUND2, "claim-2",
-	    "2099-01-01 00:00:00.000000"), 0);
+	    "2099-01-01 00:00:00.000000", TK), 0);
 	/* after a lost connection (test_reconnect): opened again */
 	test_reconnect();
 	CU_ASSERT_EQUAL(directory_consult_claim(dir, FUND2, "claim-3",
-	    "2099-01-01 00:00:00.000000", "78031914571", "WAGES", "INSURED",
+	    "2099-01-01 00:00:00.000000", TK, "78031914571", "WAGES", "INSURED",
 	    &b, &fresh), 0);
 	CU_ASSERT_EQUAL(fresh, 1);
 	CU_ASSERT_EQUAL(b.facts.nfiles, nfiles);
@@ -343,32 +346,55 @@ test_consult_claim(void)
 	/* the connection lost with the claim on its way, the row written (a
 	 * cluster node that committed and died before answering): the retry
 	 * on a new connection finds the row - this exchange's own (its
-	 * expiry) is fresh, another's is a replay */
-	fill("INSERT INTO message_seen (sender, message_id, expires_at) VALUES "
-	    "('" FUND2 "', 'claim-4', '2099-01-01 00:00:00.123456'), "
-	    "('" FUND2 "', 'claim-5', '2099-01-01 00:00:00.999999')");
+	 * ticket) is fresh, another's is a replay, even with the same expiry
+	 * to the microsecond (two nodes, one MessageId, one instant) */
+	fill("INSERT INTO message_seen (sender, message_id, expires_at, ticket) "
+	    "VALUES ('" FUND2 "', 'claim-4', '2099-01-01 00:00:00.123456', '"
+	    TK "'), ('" FUND2 "', 'claim-5', '2099-01-01 00:00:00.123456', '"
+	    TK_OTHER "'), ('" FUND2 "', 'claim-6', '2099-01-01 00:00:00.123456', "
+	    "NULL)");
 	kill_directory_connection();
 	CU_ASSERT_EQUAL(directory_consult_claim(dir, FUND2, "claim-4",
-	    "2099-01-01 00:00:00.123456", "78031914571", "WAGES", "INSURED",
+	    "2099-01-01 00:00:00.123456", TK, "78031914571", "WAGES", "INSURED",
 	    &b, &fresh), 0);
 	CU_ASSERT_EQUAL(fresh, 1);
 	CU_ASSERT_EQUAL(b.facts.nfiles, nfiles);
 	directory_consult_free(&b);
 	kill_directory_connection();
 	CU_ASSERT_EQUAL(directory_consult_claim(dir, FUND2, "claim-5",
-	    "2099-01-01 00:00:00.123456", "78031914571", "WAGES", "INSURED",
+	    "2099-01-01 00:00:00.123456", TK, "78031914571", "WAGES", "INSURED",
 	    &b, &fresh), 0);
 	CU_ASSERT_EQUAL(fresh, 0);
 	directory_consult_free(&b);
 	kill_directory_connection();
 	CU_ASSERT_EQUAL(directory_message_seen(dir, FUND2, "claim-4",
-	    "2099-01-01 00:00:00.123456"), 1);
+	    "2099-01-01 00:00:00.123456", TK), 1);
 	kill_directory_connection();
 	CU_ASSERT_EQUAL(directory_message_seen(dir, FUND2, "claim-5",
-	    "2099-01-01 00:00:00.123456"), 0);
-	/* without a lost connection, one's own expiry is no excuse */
+	    "2099-01-01 00:00:00.123456", TK), 0);
+	/* a row from before schema version 7 has no ticket: never one's own */
+	kill_directory_connection();
+	CU_ASSERT_EQUAL(directory_message_seen(dir, FUND2, "claim-6",
+	    "2099-01-01 00:00:00.123456", TK), 0);
+	/* without a lost connection, one's own ticket is no excuse */
 	CU_ASSERT_EQUAL(directory_message_seen(dir, FUND2, "claim-4",
-	    "2099-01-01 00:00:00.123456"), 0);
+	    "2099-01-01 00:00:00.123456", TK), 0);
+	/* a claim names its exchange; an expired one taken over names the
+	 * new one */
+	CU_ASSERT_EQUAL(directory_message_seen(dir, FUND2, "claim-7",
+	    "2099-01-01 00:00:00.000000", TK_OTHER), 1);
+	CU_ASSERT_EQUAL(count("SELECT COUNT(*) FROM message_seen WHERE "
+	    "message_id = 'claim-7' AND ticket = '" TK_OTHER "'"), 1);
+	fill("UPDATE message_seen SET expires_at = '2000-01-01 00:00:00' WHERE "
+	    "message_id = 'claim-7'");
+	CU_ASSERT_EQUAL(directory_consult_claim(dir, FUND2, "claim-7",
+	    "2099-01-01 00:00:00.000000", TK, "78031914571", "WAGES", "INSURED",
+	    &b, &fresh), 0);
+	CU_ASSERT_EQUAL(fresh, 1);
+	directory_consult_free(&b);
+	CU_ASSERT_EQUAL(count("SELECT COUNT(*) FROM message_seen WHERE "
+	    "message_id = 'claim-7' AND ticket = '" TK "' AND expires_at = "
+	    "'2099-01-01 00:00:00'"), 1);
 }
 
 /* A certificate of the test PKI (tests/make-pki), or NULL. */
