@@ -11,6 +11,7 @@
  */
 #include "build-config.h"
 
+#include <signal.h>
 #include <stdatomic.h>
 #include <stdbool.h>
 #include <stdint.h>
@@ -69,6 +70,36 @@ db_error_is_not_there(unsigned int e)
 	}
 }
 
+/*
+ * kruispuntd blocks SIGTERM and SIGINT in every thread and takes them with
+ * sigwait() once it runs; while it waits for its database at start they
+ * stay pending, and end the wait.
+ */
+static int
+db_stop_pending(void)
+{
+	sigset_t	set;
+
+	return sigpending(&set) == 0 && (sigismember(&set, SIGTERM) == 1 ||
+	    sigismember(&set, SIGINT) == 1);
+}
+
+/* Sleep for us microseconds, in slices; -1 as soon as a stop is pending. */
+static int
+db_pause(int64_t us)
+{
+	int64_t	slice;
+
+	while (us > 0) {
+		if (db_stop_pending())
+			return -1;
+		slice = us < 100000 ? us : 100000;
+		usleep((useconds_t)slice);
+		us -= slice;
+	}
+	return db_stop_pending() ? -1 : 0;
+}
+
 /* One attempt; NULL with err and *e (the client's error number). */
 static MYSQL *
 db_connect_once(const struct kp_config *cf, char *err, size_t errlen,
@@ -111,7 +142,8 @@ db_connect_once(const struct kp_config *cf, char *err, size_t errlen,
 /*
  * Open a connection as the [database] section says; NULL with err on
  * failure. While db_start_wait's time runs, a server that does not answer
- * is tried again, every 250 ms at first, then every 2 s.
+ * is tried again, every 250 ms at first, then every 2 s, until SIGTERM or
+ * SIGINT is pending.
  */
 MYSQL *
 db_connect(const struct kp_config *cf, char *err, size_t errlen)
@@ -136,7 +168,11 @@ db_connect(const struct kp_config *cf, char *err, size_t errlen)
 		    (long long)((left + 999999) / 1000000));
 		if (pause > left)
 			pause = left;
-		usleep((useconds_t)pause);
+		if (db_pause(pause) == -1) {
+			snprintf(err, errlen, "stopped by a signal while "
+			    "waiting for the database");
+			return NULL;
+		}
 		pause = pause * 2 > 2000000 ? 2000000 : pause * 2;
 	}
 }
