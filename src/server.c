@@ -179,6 +179,21 @@ conn_send_direct(struct conn *c, const struct server_reply *r,
 	return -1;
 }
 
+/* gSOAP's own writer of one header field (the same for every context). */
+static int (*gsoap_posthdr)(struct soap *, const char *, const char *);
+
+/*
+ * gSOAP names itself and its version in the Server field of the answers it
+ * writes (on TLS connections); they say "kruispunt", as the plain ones do.
+ */
+static int
+server_posthdr(struct soap *soap, const char *key, const char *val)
+{
+	if (key != NULL && strcmp(key, "Server") == 0)
+		val = "kruispunt";
+	return gsoap_posthdr(soap, key, val);
+}
+
 /* Send a reply; on a plain connection its header and body leave with one
  * system call (conn_send_direct). */
 static int
@@ -563,6 +578,9 @@ server_new(const struct server_options *opt, const struct server_ops *ops,
 	s->master->recv_timeout = -opt->read_timeout_ms * 1000;
 	s->master->send_timeout = -opt->send_timeout_ms * 1000;
 	s->master->max_keep_alive = 10000;
+	if (gsoap_posthdr == NULL)
+		gsoap_posthdr = s->master->fposthdr;
+	s->master->fposthdr = server_posthdr;
 	if (opt->tls && server_tls(s, s->master, err, errlen) == -1)
 		goto fail;
 	if (!soap_valid_socket(soap_bind(s->master, opt->listen, opt->port,
