@@ -180,7 +180,8 @@ conn_send_direct(struct conn *c, const struct server_reply *r,
 }
 
 /* gSOAP's own writer of one header field (the same for every context). */
-static int (*gsoap_posthdr)(struct soap *, const char *, const char *);
+typedef int (*posthdr_fn)(struct soap *, const char *, const char *);
+static _Atomic(posthdr_fn) gsoap_posthdr;
 
 /*
  * gSOAP names itself and its version in the Server field of the answers it
@@ -191,7 +192,7 @@ server_posthdr(struct soap *soap, const char *key, const char *val)
 {
 	if (key != NULL && strcmp(key, "Server") == 0)
 		val = "kruispunt";
-	return gsoap_posthdr(soap, key, val);
+	return atomic_load(&gsoap_posthdr)(soap, key, val);
 }
 
 /* Send a reply; on a plain connection its header and body leave with one
@@ -578,8 +579,7 @@ server_new(const struct server_options *opt, const struct server_ops *ops,
 	s->master->recv_timeout = -opt->read_timeout_ms * 1000;
 	s->master->send_timeout = -opt->send_timeout_ms * 1000;
 	s->master->max_keep_alive = 10000;
-	if (gsoap_posthdr == NULL)
-		gsoap_posthdr = s->master->fposthdr;
+	atomic_store(&gsoap_posthdr, s->master->fposthdr);
 	s->master->fposthdr = server_posthdr;
 	if (opt->tls && server_tls(s, s->master, err, errlen) == -1)
 		goto fail;

@@ -64,6 +64,32 @@ whole(const struct client *c)
 	return c->len >= head + (size_t)body ? head + (size_t)body : 0;
 }
 
+/* The User-Agent of the last request (read by the tests). */
+static pthread_mutex_t	 ua_mtx = PTHREAD_MUTEX_INITIALIZER;
+static char		 ua_last[128];
+
+static void
+user_agent_keep(const char *req, size_t n)
+{
+	const char	*p, *end = req + n;
+	size_t		 len;
+
+	for (p = req; p < end && (p = memmem(p, (size_t)(end - p), "\r\n",
+	    2)) != NULL; p += 2) {
+		if ((size_t)(end - p) > 14 && strncasecmp(p + 2, "User-Agent:",
+		    11) == 0) {
+			p += 13;
+			while (*p == ' ')
+				p++;
+			len = strcspn(p, "\r\n");
+			pthread_mutex_lock(&ua_mtx);
+			snprintf(ua_last, sizeof(ua_last), "%.*s", (int)len, p);
+			pthread_mutex_unlock(&ua_mtx);
+			return;
+		}
+	}
+}
+
 /* Answer a request: its path echoed; /silent gets nothing, /idle-close is
  * answered and its connection closed, as a server's idle timeout would;
  * /idle-408 is answered, then its connection gets an unasked-for 408 and
@@ -75,6 +101,7 @@ answer(struct client *c, size_t n)
 	int	len, blen;
 
 	sscanf(c->buf, "POST %127s", path);
+	user_agent_keep(c->buf, n);
 	memmove(c->buf, c->buf + n, c->len - n);
 	c->len -= n;
 	atomic_fetch_add(&requests, 1);
@@ -335,6 +362,26 @@ test_timeout(void)
 	forward_free(f);
 }
 
+/* Institutions' logs see the hub, not the library it is built on. */
+static void
+test_user_agent(void)
+{
+	struct forward	*f = client(1000);
+	char		 err[256], ua[128], *b;
+
+	pthread_mutex_lock(&ua_mtx);
+	ua_last[0] = '\0';
+	pthread_mutex_unlock(&ua_mtx);
+	b = call(f, "/ua", err, sizeof(err));
+	CU_ASSERT_PTR_NOT_NULL(b);
+	free(b);
+	pthread_mutex_lock(&ua_mtx);
+	snprintf(ua, sizeof(ua), "%s", ua_last);
+	pthread_mutex_unlock(&ua_mtx);
+	CU_ASSERT_STRING_EQUAL(ua, "kruispunt/" PACKAGE_VERSION);
+	forward_free(f);
+}
+
 int
 main(void)
 {
@@ -351,5 +398,7 @@ main(void)
 	CU_add_test(s, "an unasked-for answer is not taken for the next",
 	    test_stray_answer);
 	CU_add_test(s, "no answer: a timeout", test_timeout);
+	CU_add_test(s, "User-Agent: kruispunt and its version",
+	    test_user_agent);
 	return test_run();
 }
