@@ -14,4 +14,4 @@
 -- Copyright (C) 2026 the kruispunt authors
 -- SPDX-License-Identifier: GPL-2.0-or-later
 
-ALTER TABLE message_seen ADD COLUMN ticket CHAR(36) NULL;
+ALTER TABLE message_seen ADD COLUMN IF NOT EXISTS ticket CHAR(36) NULL;

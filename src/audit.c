@@ -90,6 +90,8 @@ struct audit_log {
 	int			 stop;
 	int			 healthy;
 	unsigned int		 err;		/* why the last write failed */
+	char			 why[256];	/* why reading the head failed */
+	unsigned int		 why_errno;
 	pthread_t		 writer;
 	/* signed checkpoints of the chain head */
 	EVP_PKEY		*key;
@@ -509,15 +511,25 @@ audit_unprepare(struct audit_log *a)
 static int
 audit_prepare(struct audit_log *a)
 {
+	struct db_bulk	*failed;
+
 	audit_unprepare(a);
-	if (db_bulk_prepare(a->db, &a->brec, audit_insert) == 0 &&
-	    db_bulk_prepare(a->db, &a->btgt, target_insert) == 0 &&
-	    db_bulk_prepare(a->db, &a->bout, outbox_insert) == 0)
+	if (db_bulk_prepare(a->db, failed = &a->brec, audit_insert) == 0 &&
+	    db_bulk_prepare(a->db, failed = &a->btgt, target_insert) == 0 &&
+	    db_bulk_prepare(a->db, failed = &a->bout, outbox_insert) == 0)
 		return 0;
+	if (failed->st != NULL) {
+		a->why_errno = mysql_stmt_errno(failed->st);
+		snprintf(a->why, sizeof(a->why), "%s",
+		    mysql_stmt_error(failed->st));
+	} else {
+		a->why_errno = mysql_errno(a->db);
+		snprintf(a->why, sizeof(a->why), "%s", mysql_error(a->db));
+	}
 	return -1;
 }
 
-/* Read the node's chain head; 0 or -1. */
+/* Read the node's chain head; 0 or -1 with a->why_errno and a->why. */
 static int
 audit_read_head(struct audit_log *a)
 {
@@ -525,9 +537,14 @@ audit_read_head(struct audit_log *a)
 	const char *const	 p[] = { a->node };
 	int			 rc = -1;
 
+	a->why_errno = 0;
+	a->why[0] = '\0';
 	/* Galera: what this node wrote through another node is read too */
-	if (db_sync_wait(a->db, 1) == -1)
+	if (db_sync_wait(a->db, 1) == -1) {
+		a->why_errno = mysql_errno(a->db);
+		snprintf(a->why, sizeof(a->why), "%s", mysql_error(a->db));
 		return -1;
+	}
 	if (db_query_prepare(a->db, &q, "SELECT seq, hash FROM audit_record "
 	    "WHERE node = ? ORDER BY seq DESC LIMIT 1") == 0 &&
 	    db_query_exec(&q, p) == 0) {
@@ -546,9 +563,16 @@ audit_read_head(struct audit_log *a)
 			break;
 		}
 	}
+	if (rc == -1) {
+		a->why_errno = db_query_errno(&q);
+		snprintf(a->why, sizeof(a->why), "%s", db_query_error(&q));
+	}
 	db_query_close(&q);
-	if (rc == 0 && db_sync_wait(a->db, 0) == -1)
+	if (rc == 0 && db_sync_wait(a->db, 0) == -1) {
+		a->why_errno = mysql_errno(a->db);
+		snprintf(a->why, sizeof(a->why), "%s", mysql_error(a->db));
 		rc = -1;
+	}
 	return rc;
 }
 
@@ -566,8 +590,8 @@ audit_connect(struct audit_log *a)
 	}
 	if (audit_read_head(a) == -1 || audit_prepare(a) == -1) {
 		a->err = mysql_errno(a->db);
-		log_warnx("audit: reading the chain head of node %s: %s",
-		    a->node, mysql_error(a->db));
+		log_warnx("audit: reading the chain head of node %s: %s "
+		    "(error %u)", a->node, a->why, a->why_errno);
 		audit_unprepare(a);
 		db_close(a->db);
 		a->db = NULL;
@@ -872,7 +896,8 @@ audit_open(const struct kp_config *cf, const char *node, char *err,
 	}
 	if (audit_read_head(a) == -1 || audit_prepare(a) == -1) {
 		snprintf(err, errlen, "reading the audit chain of node %s: %s "
-		    "(is the schema migrated?)", node, mysql_error(a->db));
+		    "(error %u)%s", node, a->why, a->why_errno,
+		    db_schema_hint(a->why_errno));
 		audit_unprepare(a);
 		db_close(a->db);
 		free(a);

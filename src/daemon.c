@@ -101,6 +101,19 @@ daemon_signals_block(void)
 	pthread_sigmask(SIG_BLOCK, &set, NULL);
 }
 
+/*
+ * True when SIGTERM or SIGINT came and waits, blocked, for the signal
+ * thread (not started yet, as while kruispuntd waits for its database).
+ */
+int
+daemon_stop_pending(void)
+{
+	sigset_t	set;
+
+	return sigpending(&set) == 0 && (sigismember(&set, SIGTERM) == 1 ||
+	    sigismember(&set, SIGINT) == 1);
+}
+
 static void *
 daemon_sigwait(void *arg)
 {

@@ -10,6 +10,7 @@
 int	daemon_detach(void);
 int	daemon_pidfile(const char *path);
 void	daemon_signals_block(void);
+int	daemon_stop_pending(void);
 int	daemon_signals_start(void (*stop)(void *), void (*reload)(void *),
 	    void *arg);
 void	daemon_signals_stop(void);

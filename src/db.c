@@ -11,7 +11,6 @@
  */
 #include "build-config.h"
 
-#include <signal.h>
 #include <stdatomic.h>
 #include <stdbool.h>
 #include <stdint.h>
@@ -25,6 +24,7 @@
 #include <mysqld_error.h>
 
 #include "config.h"
+#include "daemon.h"
 #include "db.h"
 #include "log.h"
 
@@ -59,29 +59,17 @@ db_error_is_not_there(unsigned int e)
 {
 	switch (e) {
 	case CR_CONNECTION_ERROR:
+	case CR_UNKNOWN_HOST:		/* its name not yet registered */
 	case CR_CONN_HOST_ERROR:
 	case CR_SERVER_GONE_ERROR:
 	case CR_SERVER_LOST:
 	case CR_SERVER_HANDSHAKE_ERR:
 	case ER_CON_COUNT_ERROR:
+	case ER_UNKNOWN_COM_ERROR:	/* 1047: a Galera node not ready yet */
 		return 1;
 	default:
 		return 0;
 	}
-}
-
-/*
- * kruispuntd blocks SIGTERM and SIGINT in every thread and takes them with
- * sigwait() once it runs; while it waits for its database at start they
- * stay pending, and end the wait.
- */
-static int
-db_stop_pending(void)
-{
-	sigset_t	set;
-
-	return sigpending(&set) == 0 && (sigismember(&set, SIGTERM) == 1 ||
-	    sigismember(&set, SIGINT) == 1);
 }
 
 /* Sleep for us microseconds, in slices; -1 as soon as a stop is pending. */
@@ -91,13 +79,13 @@ db_pause(int64_t us)
 	int64_t	slice;
 
 	while (us > 0) {
-		if (db_stop_pending())
+		if (daemon_stop_pending())
 			return -1;
 		slice = us < 100000 ? us : 100000;
 		usleep((useconds_t)slice);
 		us -= slice;
 	}
-	return db_stop_pending() ? -1 : 0;
+	return daemon_stop_pending() ? -1 : 0;
 }
 
 /* One attempt; NULL with err and *e (the client's error number). */
@@ -136,14 +124,29 @@ db_connect_once(const struct kp_config *cf, char *err, size_t errlen,
 		mysql_close(db);
 		return NULL;
 	}
+	/* at start, a Galera node that accepts connections but does not take
+	 * statements yet (1047) is not there either */
+	if (atomic_load(&db_start_deadline) != 0) {
+		if (mysql_query(db, "SELECT version FROM schema_version LIMIT "
+		    "1") != 0 && mysql_errno(db) != ER_NO_SUCH_TABLE) {
+			snprintf(err, errlen, "MariaDB database %s at %s does "
+			    "not take statements: %s", cf->db_name,
+			    sock != NULL ? sock : host, mysql_error(db));
+			*e = mysql_errno(db);
+			mysql_close(db);
+			return NULL;
+		}
+		if (mysql_field_count(db) > 0)
+			mysql_free_result(mysql_store_result(db));
+	}
 	return db;
 }
 
 /*
  * Open a connection as the [database] section says; NULL with err on
  * failure. While db_start_wait's time runs, a server that does not answer
- * is tried again, every 250 ms at first, then every 2 s, until SIGTERM or
- * SIGINT is pending.
+ * is tried again, after 250 ms at first, the pause doubling up to 2 s,
+ * until SIGTERM or SIGINT is pending.
  */
 MYSQL *
 db_connect(const struct kp_config *cf, char *err, size_t errlen)
@@ -151,6 +154,7 @@ db_connect(const struct kp_config *cf, char *err, size_t errlen)
 	MYSQL		*db;
 	unsigned int	 e;
 	int64_t		 deadline, left, pause = 250000;
+	size_t		 len;
 	int		 attempt;
 
 	for (attempt = 1;; attempt++) {
@@ -161,9 +165,17 @@ db_connect(const struct kp_config *cf, char *err, size_t errlen)
 			return db;
 		}
 		deadline = atomic_load(&db_start_deadline);
-		if (deadline == 0 || !db_error_is_not_there(e) ||
-		    (left = deadline - db_now_us()) <= 0)
+		if (deadline == 0 || !db_error_is_not_there(e))
 			return NULL;
+		if ((left = deadline - db_now_us()) <= 0) {
+			if (attempt > 1) {
+				len = strlen(err);
+				snprintf(err + len, errlen - len, " (gave up "
+				    "after %d attempts: [database] start_wait "
+				    "is over)", attempt);
+			}
+			return NULL;
+		}
 		log_warnx("%s; trying again for up to %lld s", err,
 		    (long long)((left + 999999) / 1000000));
 		if (pause > left)
@@ -216,6 +228,14 @@ db_error_is_unavailable(unsigned int e)
 	default:
 		return 0;
 	}
+}
+
+/* What to add to an error that a schema not migrated would explain. */
+const char *
+db_schema_hint(unsigned int e)
+{
+	return e == ER_NO_SUCH_TABLE || e == ER_BAD_FIELD_ERROR ?
+	    " (is the schema migrated? kruispunt directory migrate)" : "";
 }
 
 /* True for errors after which the whole transaction may be retried. */

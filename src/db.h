@@ -39,6 +39,7 @@ void	 db_start_wait(int ms);
 void	 db_close(MYSQL *);
 int	 db_exec(MYSQL *, const char *sql, char *err, size_t errlen);
 int	 db_error_is_unavailable(unsigned int mysql_errno);
+const char *db_schema_hint(unsigned int mysql_errno);
 int	 db_query_prepare(MYSQL *, struct db_query *, const char *sql);
 int	 db_query_exec(struct db_query *, const char *const *params);
 int	 db_query_fetch(struct db_query *);

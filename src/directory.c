@@ -253,8 +253,9 @@ dir_connect(struct directory *d)
 	for (i = 0; i < Q_COUNT; i++) {
 		if (db_query_prepare(d->db, &d->q[i], dir_queries[i].sql) == -1) {
 			snprintf(d->err, sizeof(d->err), "preparing \"%s\": %s "
-			    "(is the schema migrated?)", dir_queries[i].name,
-			    db_query_error(&d->q[i]));
+			    "(error %u)%s", dir_queries[i].name,
+			    db_query_error(&d->q[i]), db_query_errno(&d->q[i]),
+			    db_schema_hint(db_query_errno(&d->q[i])));
 			dir_disconnect(d);
 			return -1;
 		}
@@ -818,8 +819,11 @@ claim_mine(struct directory *d, const char *sender, const char *message_id,
 		return -1;
 	}
 	for (i = 0; i < 3; i++) {
-		if (strlen(in[i]) > 130)
+		if (strlen(in[i]) > 130) {
+			snprintf(d->err, sizeof(d->err), "claim: a value is "
+			    "too long");
 			return -1;
+		}
 		mysql_real_escape_string(d->db, esc[i], in[i], strlen(in[i]));
 	}
 	n = snprintf(q, sizeof(q), "SELECT 1 FROM message_seen WHERE sender = "

@@ -58,8 +58,12 @@ serve(struct kp_config *cf, int foreground)
 	/* the database may still be starting, or behind a proxy that has not
 	 * checked its servers yet: the connections made now are tried again */
 	db_start_wait(cf->db_start_wait);
-	if ((hub = hub_new(cf, err, sizeof(err))) == NULL)
-		fatalx("%s", err);
+	if ((hub = hub_new(cf, err, sizeof(err))) == NULL) {
+		if (!daemon_stop_pending())
+			fatalx("%s", err);
+		log_info("kruispuntd stopped by a signal while it was starting");
+		return 0;
+	}
 	memset(&so, 0, sizeof(so));
 	so.listen = cf->hub_listen;
 	so.port = cf->hub_port;
