@@ -565,7 +565,8 @@ audit_read_head(struct audit_log *a)
 	}
 	if (rc == -1) {
 		a->why_errno = db_query_errno(&q);
-		snprintf(a->why, sizeof(a->why), "%s", db_query_error(&q));
+		snprintf(a->why, sizeof(a->why), "%s", a->why_errno != 0 ?
+		    db_query_error(&q) : "reading the head row failed");
 	}
 	db_query_close(&q);
 	if (rc == 0 && db_sync_wait(a->db, 0) == -1) {

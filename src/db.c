@@ -128,7 +128,9 @@ db_connect_once(const struct kp_config *cf, char *err, size_t errlen,
 	 * statements yet (1047) is not there either */
 	if (atomic_load(&db_start_deadline) != 0) {
 		if (mysql_query(db, "SELECT version FROM schema_version LIMIT "
-		    "1") != 0 && mysql_errno(db) != ER_NO_SUCH_TABLE) {
+		    "1") == 0)
+			mysql_free_result(mysql_store_result(db));
+		else if (db_error_is_not_there(mysql_errno(db))) {
 			snprintf(err, errlen, "MariaDB database %s at %s does "
 			    "not take statements: %s", cf->db_name,
 			    sock != NULL ? sock : host, mysql_error(db));
@@ -136,8 +138,8 @@ db_connect_once(const struct kp_config *cf, char *err, size_t errlen,
 			mysql_close(db);
 			return NULL;
 		}
-		if (mysql_field_count(db) > 0)
-			mysql_free_result(mysql_store_result(db));
+		/* any other error (no such table, no right to read it) is
+		 * the later statements' to report */
 	}
 	return db;
 }

@@ -270,7 +270,8 @@ forward_conn(struct forward *f, const char *endpoint, char *err, size_t errlen)
 	memset(c, 0, sizeof(*c));
 	snprintf(c->endpoint, sizeof(c->endpoint), "%s", endpoint);
 	soap = soap_new1(SOAP_IO_KEEPALIVE | SOAP_IO_BUFFER);
-	atomic_store(&gsoap_posthdr, soap->fposthdr);
+	if (soap->fposthdr != forward_posthdr)	/* never itself */
+		atomic_store(&gsoap_posthdr, soap->fposthdr);
 	soap->fposthdr = forward_posthdr;
 	soap->connect_timeout = -f->opt.connect_timeout_ms * 1000;
 	soap->send_timeout = -f->opt.timeout_ms * 1000;

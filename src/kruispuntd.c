@@ -41,6 +41,20 @@ on_reload(void *arg)
 		log_warnx("SIGHUP: %s; the listener keeps its certificate", err);
 }
 
+/*
+ * The start failed: because SIGTERM or SIGINT ended the wait for the
+ * database (exit 0), or for err (exit 1).
+ */
+static int
+start_failed(const char *err)
+{
+	if (!daemon_stop_pending())
+		fatalx("%s", err);
+	log_info("kruispuntd stopped by a signal while it was starting (%s)",
+	    err);
+	return 0;
+}
+
 /* Run the hub until SIGTERM; the exit status. */
 static int
 serve(struct kp_config *cf, int foreground)
@@ -58,12 +72,8 @@ serve(struct kp_config *cf, int foreground)
 	/* the database may still be starting, or behind a proxy that has not
 	 * checked its servers yet: the connections made now are tried again */
 	db_start_wait(cf->db_start_wait);
-	if ((hub = hub_new(cf, err, sizeof(err))) == NULL) {
-		if (!daemon_stop_pending())
-			fatalx("%s", err);
-		log_info("kruispuntd stopped by a signal while it was starting");
-		return 0;
-	}
+	if ((hub = hub_new(cf, err, sizeof(err))) == NULL)
+		return start_failed(err);
 	memset(&so, 0, sizeof(so));
 	so.listen = cf->hub_listen;
 	so.port = cf->hub_port;
@@ -78,8 +88,10 @@ serve(struct kp_config *cf, int foreground)
 	so.tls_client_auth = cf->tls_client_auth;
 	so.tls_client_ca = cf->tls_client_ca;
 	hub_server_ops(hub, &ops);
-	if ((srv = server_new(&so, &ops, err, sizeof(err))) == NULL)
-		fatalx("%s", err);
+	if ((srv = server_new(&so, &ops, err, sizeof(err))) == NULL) {
+		hub_free(hub);
+		return start_failed(err);
+	}
 	db_start_wait(0);
 	if (cf->hub_pid_file != NULL && daemon_pidfile(cf->hub_pid_file) == -1)
 		fatalx("cannot write the pid file %s", cf->hub_pid_file);

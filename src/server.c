@@ -579,7 +579,8 @@ server_new(const struct server_options *opt, const struct server_ops *ops,
 	s->master->recv_timeout = -opt->read_timeout_ms * 1000;
 	s->master->send_timeout = -opt->send_timeout_ms * 1000;
 	s->master->max_keep_alive = 10000;
-	atomic_store(&gsoap_posthdr, s->master->fposthdr);
+	if (s->master->fposthdr != server_posthdr)	/* never itself */
+		atomic_store(&gsoap_posthdr, s->master->fposthdr);
 	s->master->fposthdr = server_posthdr;
 	if (opt->tls && server_tls(s, s->master, err, errlen) == -1)
 		goto fail;
