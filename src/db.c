@@ -24,7 +24,6 @@
 #include <mysqld_error.h>
 
 #include "config.h"
-#include "daemon.h"
 #include "db.h"
 #include "log.h"
 
@@ -41,17 +40,30 @@ db_now_us(void)
 	return (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
 }
 
+/* What ends the wait early (set with the deadline). */
+typedef int (*db_stop_fn)(void);
+static _Atomic(db_stop_fn)	db_start_stop;
+
 /*
  * From now on, for up to ms milliseconds, db_connect tries again when the
  * server does not answer (not there yet, handshake timed out, too many
- * connections); 0 ends that. A refusal (wrong password, no such database)
- * is never tried again.
+ * connections), until stop (may be NULL) says to stop; 0 ends that. A
+ * refusal (wrong password, no such database) is never tried again.
  */
 void
-db_start_wait(int ms)
+db_start_wait(int ms, int (*stop)(void))
 {
+	atomic_store(&db_start_stop, stop);
 	atomic_store(&db_start_deadline, ms > 0 ? db_now_us() +
 	    (int64_t)ms * 1000 : 0);
+}
+
+static int
+db_stop_asked(void)
+{
+	db_stop_fn	stop = atomic_load(&db_start_stop);
+
+	return stop != NULL && stop();
 }
 
 static int
@@ -79,13 +91,13 @@ db_pause(int64_t us)
 	int64_t	slice;
 
 	while (us > 0) {
-		if (daemon_stop_pending())
+		if (db_stop_asked())
 			return -1;
 		slice = us < 100000 ? us : 100000;
 		usleep((useconds_t)slice);
 		us -= slice;
 	}
-	return daemon_stop_pending() ? -1 : 0;
+	return db_stop_asked() ? -1 : 0;
 }
 
 /* One attempt; NULL with err and *e (the client's error number). */

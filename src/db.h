@@ -35,7 +35,7 @@ struct db_query {
 };
 
 MYSQL	*db_connect(const struct kp_config *, char *err, size_t errlen);
-void	 db_start_wait(int ms);
+void	 db_start_wait(int ms, int (*stop)(void));
 void	 db_close(MYSQL *);
 int	 db_exec(MYSQL *, const char *sql, char *err, size_t errlen);
 int	 db_error_is_unavailable(unsigned int mysql_errno);

@@ -71,7 +71,7 @@ serve(struct kp_config *cf, int foreground)
 		log_set_debug(cf->log_debug);
 	/* the database may still be starting, or behind a proxy that has not
 	 * checked its servers yet: the connections made now are tried again */
-	db_start_wait(cf->db_start_wait);
+	db_start_wait(cf->db_start_wait, daemon_stop_pending);
 	if ((hub = hub_new(cf, err, sizeof(err))) == NULL)
 		return start_failed(err);
 	memset(&so, 0, sizeof(so));
@@ -92,7 +92,7 @@ serve(struct kp_config *cf, int foreground)
 		hub_free(hub);
 		return start_failed(err);
 	}
-	db_start_wait(0);
+	db_start_wait(0, NULL);
 	if (cf->hub_pid_file != NULL && daemon_pidfile(cf->hub_pid_file) == -1)
 		fatalx("cannot write the pid file %s", cf->hub_pid_file);
 	if (daemon_signals_start(on_stop, on_reload, NULL) == -1)
