@@ -508,6 +508,14 @@ audit_unprepare(struct audit_log *a)
 }
 
 /* Prepare the writer's statements on a->db; 0 or -1. */
+/* Why opening the log failed: the error's number and text. */
+static void
+audit_why(struct audit_log *a, unsigned int e, const char *text)
+{
+	a->why_errno = e;
+	snprintf(a->why, sizeof(a->why), "%s", text);
+}
+
 static int
 audit_prepare(struct audit_log *a)
 {
@@ -518,14 +526,11 @@ audit_prepare(struct audit_log *a)
 	    db_bulk_prepare(a->db, failed = &a->btgt, target_insert) == 0 &&
 	    db_bulk_prepare(a->db, failed = &a->bout, outbox_insert) == 0)
 		return 0;
-	if (failed->st != NULL) {
-		a->why_errno = mysql_stmt_errno(failed->st);
-		snprintf(a->why, sizeof(a->why), "%s",
+	if (failed->st != NULL)
+		audit_why(a, mysql_stmt_errno(failed->st),
 		    mysql_stmt_error(failed->st));
-	} else {
-		a->why_errno = mysql_errno(a->db);
-		snprintf(a->why, sizeof(a->why), "%s", mysql_error(a->db));
-	}
+	else
+		audit_why(a, mysql_errno(a->db), mysql_error(a->db));
 	return -1;
 }
 
@@ -537,12 +542,10 @@ audit_read_head(struct audit_log *a)
 	const char *const	 p[] = { a->node };
 	int			 rc = -1;
 
-	a->why_errno = 0;
-	a->why[0] = '\0';
+	audit_why(a, 0, "");
 	/* Galera: what this node wrote through another node is read too */
 	if (db_sync_wait(a->db, 1) == -1) {
-		a->why_errno = mysql_errno(a->db);
-		snprintf(a->why, sizeof(a->why), "%s", mysql_error(a->db));
+		audit_why(a, mysql_errno(a->db), mysql_error(a->db));
 		return -1;
 	}
 	if (db_query_prepare(a->db, &q, "SELECT seq, hash FROM audit_record "
@@ -563,15 +566,12 @@ audit_read_head(struct audit_log *a)
 			break;
 		}
 	}
-	if (rc == -1) {
-		a->why_errno = db_query_errno(&q);
-		snprintf(a->why, sizeof(a->why), "%s", a->why_errno != 0 ?
+	if (rc == -1)
+		audit_why(a, db_query_errno(&q), db_query_errno(&q) != 0 ?
 		    db_query_error(&q) : "reading the head row failed");
-	}
 	db_query_close(&q);
 	if (rc == 0 && db_sync_wait(a->db, 0) == -1) {
-		a->why_errno = mysql_errno(a->db);
-		snprintf(a->why, sizeof(a->why), "%s", mysql_error(a->db));
+		audit_why(a, mysql_errno(a->db), mysql_error(a->db));
 		rc = -1;
 	}
 	return rc;

@@ -66,21 +66,21 @@ db_stop_asked(void)
 	return stop != NULL && stop();
 }
 
+/* At connect time: the server is not there (yet), as db_error_is_unavailable
+ * says, or cannot take this connection yet. */
 static int
 db_error_is_not_there(unsigned int e)
 {
 	switch (e) {
-	case CR_CONNECTION_ERROR:
 	case CR_UNKNOWN_HOST:		/* its name not yet registered */
-	case CR_CONN_HOST_ERROR:
-	case CR_SERVER_GONE_ERROR:
-	case CR_SERVER_LOST:
 	case CR_SERVER_HANDSHAKE_ERR:
 	case ER_CON_COUNT_ERROR:
-	case ER_UNKNOWN_COM_ERROR:	/* 1047: a Galera node not ready yet */
 		return 1;
-	default:
+	case ER_LOCK_WAIT_TIMEOUT:	/* a transaction's, not the server's */
+	case 1180:
 		return 0;
+	default:
+		return db_error_is_unavailable(e);
 	}
 }
 

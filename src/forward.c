@@ -21,7 +21,6 @@
 
 #include <errno.h>
 #include <fcntl.h>
-#include <stdatomic.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -211,23 +210,6 @@ forward_free(struct forward *f)
 	free(f);
 }
 
-/* gSOAP's own writer of one header field: the same for every context,
- * stored by each thread that opens a connection. */
-typedef int (*posthdr_fn)(struct soap *, const char *, const char *);
-static _Atomic(posthdr_fn) gsoap_posthdr;
-
-/*
- * gSOAP names itself and its version in the User-Agent of the requests it
- * writes; an institution's logs see "kruispunt/VERSION" instead.
- */
-static int
-forward_posthdr(struct soap *soap, const char *key, const char *val)
-{
-	if (key != NULL && strcmp(key, "User-Agent") == 0)
-		val = "kruispunt/" PACKAGE_VERSION;
-	return atomic_load(&gsoap_posthdr)(soap, key, val);
-}
-
 /* Receive hook: ends the input past the size limit. */
 static size_t
 forward_recv(struct soap *soap, char *buf, size_t len)
@@ -270,9 +252,7 @@ forward_conn(struct forward *f, const char *endpoint, char *err, size_t errlen)
 	memset(c, 0, sizeof(*c));
 	snprintf(c->endpoint, sizeof(c->endpoint), "%s", endpoint);
 	soap = soap_new1(SOAP_IO_KEEPALIVE | SOAP_IO_BUFFER);
-	if (soap->fposthdr != forward_posthdr)	/* never itself */
-		atomic_store(&gsoap_posthdr, soap->fposthdr);
-	soap->fposthdr = forward_posthdr;
+	sockio_name_headers(soap);
 	soap->connect_timeout = -f->opt.connect_timeout_ms * 1000;
 	soap->send_timeout = -f->opt.timeout_ms * 1000;
 	soap->recv_timeout = -f->opt.timeout_ms * 1000;

@@ -165,7 +165,7 @@ conn_send_direct(struct conn *c, const struct server_reply *r,
 	int	n;
 
 	n = snprintf(head, sizeof(head), "HTTP/1.1 %d %s\r\n"
-	    "Server: kruispunt\r\nX-Frame-Options: SAMEORIGIN\r\n"
+	    "Server: " SOCKIO_SERVER "\r\nX-Frame-Options: SAMEORIGIN\r\n"
 	    "Content-Type: %s\r\nContent-Length: %zu\r\n"
 	    "Connection: %s\r\n\r\n", r->status, http_reason(r->status),
 	    ctype, r->len, c->soap->keep_alive != 0 ? "keep-alive" : "close");
@@ -177,22 +177,6 @@ conn_send_direct(struct conn *c, const struct server_reply *r,
 	c->soap->errnum = errno;
 	c->soap->error = SOAP_EOF;
 	return -1;
-}
-
-/* gSOAP's own writer of one header field (the same for every context). */
-typedef int (*posthdr_fn)(struct soap *, const char *, const char *);
-static _Atomic(posthdr_fn) gsoap_posthdr;
-
-/*
- * gSOAP names itself and its version in the Server field of the answers it
- * writes (on TLS connections); they say "kruispunt", as the plain ones do.
- */
-static int
-server_posthdr(struct soap *soap, const char *key, const char *val)
-{
-	if (key != NULL && strcmp(key, "Server") == 0)
-		val = "kruispunt";
-	return atomic_load(&gsoap_posthdr)(soap, key, val);
 }
 
 /* Send a reply; on a plain connection its header and body leave with one
@@ -579,9 +563,7 @@ server_new(const struct server_options *opt, const struct server_ops *ops,
 	s->master->recv_timeout = -opt->read_timeout_ms * 1000;
 	s->master->send_timeout = -opt->send_timeout_ms * 1000;
 	s->master->max_keep_alive = 10000;
-	if (s->master->fposthdr != server_posthdr)	/* never itself */
-		atomic_store(&gsoap_posthdr, s->master->fposthdr);
-	s->master->fposthdr = server_posthdr;
+	sockio_name_headers(s->master);
 	if (opt->tls && server_tls(s, s->master, err, errlen) == -1)
 		goto fail;
 	if (!soap_valid_socket(soap_bind(s->master, opt->listen, opt->port,

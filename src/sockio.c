@@ -13,6 +13,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -185,4 +186,31 @@ sockio_send2(int fd, const void *a, size_t alen, const void *b, size_t blen)
 		}
 	}
 	return 0;
+}
+
+/* gSOAP's own writer of one header field: the same for every context. */
+typedef int (*posthdr_fn)(struct soap *, const char *, const char *);
+static _Atomic(posthdr_fn) gsoap_posthdr;
+
+/*
+ * gSOAP names itself and its version in the Server field of the answers
+ * it writes (TLS connections) and the User-Agent of its requests; those
+ * name kruispunt instead.
+ */
+static int
+sockio_posthdr(struct soap *soap, const char *key, const char *val)
+{
+	if (key != NULL && strcmp(key, "Server") == 0)
+		val = SOCKIO_SERVER;
+	else if (key != NULL && strcmp(key, "User-Agent") == 0)
+		val = "kruispunt/" PACKAGE_VERSION;
+	return atomic_load(&gsoap_posthdr)(soap, key, val);
+}
+
+void
+sockio_name_headers(struct soap *soap)
+{
+	if (soap->fposthdr != sockio_posthdr)	/* never itself */
+		atomic_store(&gsoap_posthdr, soap->fposthdr);
+	soap->fposthdr = sockio_posthdr;
 }

@@ -62,4 +62,14 @@ void	sockio_out_free(struct sockio_out *);
  */
 int	sockio_send2(int fd, const void *, size_t, const void *, size_t);
 
+/* The Server field of the servers' answers. */
+#define SOCKIO_SERVER	"kruispunt"
+
+/*
+ * The HTTP header gSOAP writes for soap (and the contexts copied from it)
+ * says Server: kruispunt and User-Agent: kruispunt/VERSION, not gSOAP's
+ * name and version.
+ */
+void	sockio_name_headers(struct soap *);
+
 #endif
