@@ -423,10 +423,9 @@ conn_thread(void *arg)
 		conn_serve(c);
 	}
 	X509_free(c->peer_cert);
-	soap_destroy(c->soap);
-	soap_end(c->soap);
-	soap_free(c->soap);
 
+	/* out of the list before its context is freed: the listener, when
+	 * it stops, shuts the sockets of the connections in the list */
 	pthread_mutex_lock(&s->mtx);
 	if (c->prev != NULL)
 		c->prev->next = c->next;
@@ -434,6 +433,12 @@ conn_thread(void *arg)
 		s->conns = c->next;
 	if (c->next != NULL)
 		c->next->prev = c->prev;
+	pthread_mutex_unlock(&s->mtx);
+	soap_destroy(c->soap);
+	soap_end(c->soap);
+	soap_free(c->soap);
+
+	pthread_mutex_lock(&s->mtx);
 	/* the listener joins this thread and frees c (server_reap) */
 	c->prev = NULL;
 	c->next = s->finished;
